@@ -1,0 +1,1 @@
+"""The Qdrant REST API seam: typed models, the ``ClusterApi`` protocol, the HTTP client."""

@@ -1,0 +1,122 @@
+"""The cluster API seam: what the runner, watchers and discovery need from one Qdrant node.
+
+:class:`lagrace.api.client.HttpNodeClient` implements it over aiohttp; the fake in
+:mod:`lagrace.testing` implements it in memory for unit tests. Every method records its
+invoke and completion in the run's history and returns a :class:`Reply` (never raises for
+transport or HTTP errors). ``worker`` names who made the call in the history;
+``intended_ns`` is the scheduled send time of open-loop operations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from lagrace.api.models import (
+    ClusterMetrics,
+    ClusterStatus,
+    CollectionCluster,
+    Reply,
+    UpdateResult,
+)
+
+
+class NodeApi(Protocol):
+    """One Qdrant node's REST API, as lagrace uses it."""
+
+    @property
+    def node(self) -> int:
+        """1-based node index in the run."""
+        ...
+
+    @property
+    def url(self) -> str:
+        """Base HTTP URL, without trailing slash."""
+        ...
+
+    @property
+    def peer_id(self) -> int | None:
+        """The node's peer id once discovered (recorded with every call)."""
+        ...
+
+    async def root(self, *, worker: str = "driver") -> Reply[dict[str, Any]]:
+        """``GET /``: title, version, commit."""
+        ...
+
+    async def cluster(self, *, worker: str = "driver") -> Reply[ClusterStatus]:
+        """``GET /cluster``."""
+        ...
+
+    async def telemetry(
+        self, details_level: int = 1, *, worker: str = "driver"
+    ) -> Reply[dict[str, Any]]:
+        """``GET /telemetry?details_level=N``: the raw result object."""
+        ...
+
+    async def metrics(self, *, worker: str = "driver") -> Reply[ClusterMetrics]:
+        """``GET /metrics``: the cluster_* families."""
+        ...
+
+    async def list_collections(self, *, worker: str = "driver") -> Reply[list[str]]:
+        """``GET /collections``: names."""
+        ...
+
+    async def collection_exists(self, name: str, *, worker: str = "driver") -> Reply[bool]:
+        """``GET /collections/{name}/exists``."""
+        ...
+
+    async def create_collection(
+        self,
+        name: str,
+        body: dict[str, Any],
+        *,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[bool]:
+        """``PUT /collections/{name}?timeout=``."""
+        ...
+
+    async def delete_collection(
+        self, name: str, *, timeout_s: int | None = None, worker: str = "driver"
+    ) -> Reply[bool]:
+        """``DELETE /collections/{name}?timeout=``."""
+        ...
+
+    async def collection_cluster(
+        self, name: str, *, worker: str = "driver"
+    ) -> Reply[CollectionCluster]:
+        """``GET /collections/{name}/cluster``: this node's view of the replica states."""
+        ...
+
+    async def test_slow_down(
+        self,
+        collection: str,
+        *,
+        peer_id: int | None,
+        duration_s: float,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[bool]:
+        """``POST /collections/{c}/cluster`` with ``{"test_slow_down": {...}}``."""
+        ...
+
+    async def upsert_points(
+        self,
+        collection: str,
+        points: list[dict[str, Any]],
+        *,
+        wait: bool = False,
+        ordering: str | None = None,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[UpdateResult]:
+        """``PUT /collections/{c}/points`` with a list body."""
+        ...
+
+    async def count_points(
+        self, collection: str, *, exact: bool = True, worker: str = "driver"
+    ) -> Reply[int]:
+        """``POST /collections/{c}/points/count``."""
+        ...

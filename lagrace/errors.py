@@ -1,0 +1,75 @@
+"""The one error hierarchy of lagrace.
+
+::
+
+    LagraceError                      every error lagrace raises on purpose (exit code 3)
+    ├── UsageError                    bad command line or option values
+    │   └── ScenarioError             an invalid scenario file or scenario parameter
+    ├── ClusterError                  the target is not a usable Qdrant cluster
+    │   ├── UnreachableError          a node URL does not answer at all
+    │   ├── NotQdrantError            something answers, but it is not Qdrant
+    │   ├── ClusterModeError          Qdrant without cluster mode (``/cluster`` disabled)
+    │   ├── StagingFeatureError       Qdrant built without the ``staging`` cargo feature
+    │   └── UnknownPeerError          a node index or peer id that is not in the cluster
+    ├── RunDirError                   the run directory cannot be created or written
+    ├── HistoryError                  a history file that cannot be read (beyond a torn tail)
+    ├── ProtocolError                 a response whose body does not have Qdrant's shape
+    └── SimulationError               the simulated cluster could not start or stopped badly
+
+Raise the most specific class. Only the CLI catches ``LagraceError`` broadly: it prints the
+message as one line and exits with :data:`lagrace.exitcodes.ExitCode.ERROR`.
+"""
+
+from __future__ import annotations
+
+
+class LagraceError(Exception):
+    """Base of every error lagrace raises on purpose."""
+
+
+class UsageError(LagraceError):
+    """A bad command line or option value."""
+
+
+class ScenarioError(UsageError):
+    """An invalid scenario file or scenario parameter."""
+
+
+class ClusterError(LagraceError):
+    """The target is not a usable Qdrant cluster."""
+
+
+class UnreachableError(ClusterError):
+    """A node URL does not answer at all."""
+
+
+class NotQdrantError(ClusterError):
+    """Something answers at the URL, but it is not Qdrant."""
+
+
+class ClusterModeError(ClusterError):
+    """Qdrant runs without cluster mode."""
+
+
+class StagingFeatureError(ClusterError):
+    """Qdrant was built without the ``staging`` cargo feature (no ``test_slow_down``)."""
+
+
+class UnknownPeerError(ClusterError):
+    """A node index or peer id that is not part of the cluster."""
+
+
+class RunDirError(LagraceError):
+    """The run directory cannot be created or written."""
+
+
+class HistoryError(LagraceError):
+    """A history file that cannot be read (corruption other than a torn last line)."""
+
+
+class ProtocolError(LagraceError):
+    """A response body that does not have the shape Qdrant gives it."""
+
+
+class SimulationError(LagraceError):
+    """The simulated cluster could not start, or stopped badly."""
