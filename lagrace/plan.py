@@ -1,0 +1,174 @@
+"""The plan of a race: what is sent when, to which node, computed before anything is sent.
+
+Pure functions of the scenario, the discovered nodes and a seed. The runner interprets the
+plan; tests check it without an event loop.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lagrace.clock import NS_PER_S
+from lagrace.errors import ScenarioError, UnknownPeerError
+from lagrace.scenario import Scenario
+
+DEDUPE_STEP_S: Final = 0.001  # Qdrant merges identical in-flight proposals: vary the duration
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """A node of the run: 1-based index, URL and peer id."""
+
+    node: int
+    url: str
+    peer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlowDownStep:
+    """One ``test_slow_down`` proposal."""
+
+    at_ns: int  # relative to the start of the race phase
+    via: int  # node that receives the HTTP call (never the target, unless asked)
+    target_peer: int | None
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CreateStep:
+    """One collection creation of the burst."""
+
+    at_ns: int
+    via: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The whole schedule of a race."""
+
+    run_id: str
+    existing: str
+    target: NodeRef
+    slow_downs: tuple[SlowDownStep, ...]
+    creates: tuple[CreateStep, ...]
+    lag_end_ns: int  # when the last slow-down should have finished sleeping (nominal)
+
+    @property
+    def created_names(self) -> tuple[str, ...]:
+        """Every collection the run creates (existing first)."""
+        return (self.existing, *(c.name for c in self.creates))
+
+
+def resolve_node(nodes: tuple[NodeRef, ...], spec: str, *, what: str) -> NodeRef:
+    """``"2"`` is node 2; a larger number is a peer id; anything else is an error."""
+    text = spec.strip()
+    if not text.isdigit():
+        raise UnknownPeerError(f"{what} {spec!r} is neither a node index nor a peer id")
+    value = int(text)
+    for ref in nodes:
+        if ref.node == value and value <= len(nodes):
+            return ref
+    for ref in nodes:
+        if ref.peer_id == value:
+            return ref
+    known = ", ".join(f"node {r.node} = peer {r.peer_id}" for r in nodes)
+    raise UnknownPeerError(f"{what} {spec!r} is not in the cluster ({known})")
+
+
+def _via(nodes: tuple[NodeRef, ...], spec: str, target: NodeRef, leader: int | None) -> NodeRef:
+    if spec != "auto":
+        return resolve_node(nodes, spec, what="via node")
+    others = [n for n in nodes if n.node != target.node]
+    if not others:
+        return target
+    preferred = [n for n in others if n.peer_id == leader]
+    return (preferred or others)[0]
+
+
+def collection_name(base: str, run_id: str) -> str:
+    """Names of created collections carry the run id, so a run never touches another's."""
+    return f"{base}_{run_id}"
+
+
+def make_plan(
+    scenario: Scenario, nodes: tuple[NodeRef, ...], run_id: str, leader: int | None
+) -> Plan:
+    """Schedule slow-downs and creates relative to the race start."""
+    if not nodes:
+        raise ScenarioError("no nodes to race")
+    target = resolve_node(nodes, scenario.lag.target, what="lag target")
+    lag, burst = scenario.lag, scenario.burst
+    lag_via = _via(nodes, lag.via, target, leader)
+    slow_downs = tuple(
+        SlowDownStep(
+            at_ns=int((lag.offset_s + i * lag.interval_s) * NS_PER_S),
+            via=lag_via.node,
+            target_peer=target.peer_id,
+            duration_s=round(lag.duration_s + i * DEDUPE_STEP_S, 3),
+        )
+        for i in range(lag.repeat)
+    )
+    burst_via = _via(nodes, burst.via, target, leader)
+    burst_start_s = lag.offset_s + burst.offset_s
+    creates = tuple(
+        CreateStep(
+            at_ns=int((burst_start_s + k * burst.spacing_s) * NS_PER_S),
+            via=burst_via.node,
+            name=collection_name(f"{burst.prefix}{k if burst.count > 1 else ''}", run_id),
+        )
+        for k in range(burst.count)
+    )
+    lag_end_ns = max(
+        (s.at_ns + int(s.duration_s * NS_PER_S) for s in slow_downs),
+        default=max((c.at_ns for c in creates), default=0),
+    )
+    return Plan(
+        run_id=run_id,
+        existing=collection_name(scenario.existing.name, run_id),
+        target=target,
+        slow_downs=slow_downs,
+        creates=creates,
+        lag_end_ns=lag_end_ns,
+    )
+
+
+def hammer_node(
+    scenario: Scenario, nodes: tuple[NodeRef, ...], target: NodeRef, worker: int, seq: int
+) -> NodeRef:
+    """Which node worker ``worker`` sends its ``seq``-th upsert to."""
+    peers = scenario.hammer.peers
+    if peers == "round-robin":
+        return nodes[(worker + seq) % len(nodes)]
+    if peers == "lagging":
+        return target
+    return resolve_node(nodes, peers, what="hammer.peers node")
+
+
+def hammer_wait(scenario: Scenario, worker: int) -> bool:
+    """``wait`` of a worker's upserts: all true, all false, or alternating by worker."""
+    mode = scenario.hammer.wait
+    if mode == "mixed":
+        return worker % 2 == 0
+    return mode == "true"
+
+
+def make_points(
+    rng: random.Random, first_id: int, count: int, vector_size: int
+) -> list[dict[str, Any]]:
+    """``count`` points with consecutive ids and seeded random vectors."""
+    return [
+        {
+            "id": first_id + i,
+            "vector": [round(rng.uniform(-1.0, 1.0), 4) for _ in range(vector_size)],
+            "payload": {"lagrace": True},
+        }
+        for i in range(count)
+    ]
+
+
+def worker_first_id(worker: int) -> int:
+    """Id ranges per worker never overlap (preload uses worker -1 → ids from 0)."""
+    return (worker + 1) * 1_000_000_000

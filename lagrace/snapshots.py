@@ -1,0 +1,89 @@
+"""Pure conversions of watcher answers into the ``data`` of ``observe`` events, and the
+convergence judgement over the latest snapshots (docs/run-directory.md, "Observation kinds")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from lagrace.api.models import ClusterStatus, CollectionCluster
+from lagrace.clock import NS_PER_MS, WallAnchor
+
+STALL_AGE_MS: Final = 1000.0
+
+
+def cluster_data(status: ClusterStatus, anchor: WallAnchor, wall_now_ns: int) -> dict[str, Any]:
+    """The ``cluster`` observation of one ``GET /cluster`` answer."""
+    last = status.last_update_unix_ns
+    age_ms = None if last is None else round((wall_now_ns - last) / NS_PER_MS, 1)
+    return {
+        "term": status.term,
+        "commit": status.commit,
+        "pending_operations": status.pending_operations,
+        "leader": status.leader,
+        "role": status.role,
+        "is_voter": status.is_voter,
+        "thread_status": status.thread_status,
+        "last_update_ns": None if last is None else anchor.to_run_ns(last),
+        "last_update_age_ms": age_ms,
+        "stalled": age_ms is not None and age_ms > STALL_AGE_MS,
+        "send_failures": {uri: f.count for uri, f in sorted(status.message_send_failures.items())},
+        "peers": len(status.peers),
+    }
+
+
+def cluster_changed(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> bool:
+    """Whether to record: any field but the ever-growing age differs."""
+    if previous is None:
+        return True
+    return any(previous.get(k) != v for k, v in current.items() if k != "last_update_age_ms")
+
+
+def collection_data(
+    name: str, info: CollectionCluster | None, status: int | None
+) -> dict[str, Any]:
+    """The ``collection_cluster`` observation: replicas sorted, or not visible (404)."""
+    if info is None:
+        return {"collection": name, "visible": False, "status": status}
+    replicas = sorted([r.shard_id, r.peer_id, r.state] for r in info.replicas)
+    transfers = sorted([t.shard_id, t.from_peer, t.to_peer] for t in info.transfers)
+    return {"collection": name, "visible": True, "replicas": replicas, "transfers": transfers}
+
+
+@dataclass(frozen=True, slots=True)
+class Convergence:
+    """Whether the latest snapshots show a settled cluster, and why not."""
+
+    converged: bool
+    why_not: str | None
+
+
+def judge_convergence(
+    clusters: Mapping[int, Mapping[str, Any]],
+    collections: Mapping[tuple[int, str], Mapping[str, Any]],
+    nodes: int,
+    names: tuple[str, ...],
+) -> Convergence:
+    """Same commit everywhere, nothing pending, and every replica Active in every view."""
+    if len(clusters) < nodes:
+        return Convergence(False, "not every node answered /cluster")
+    commits = {c["commit"] for c in clusters.values()}
+    if len(commits) != 1:
+        return Convergence(False, f"commits differ: {sorted(commits)}")
+    if any(c["pending_operations"] for c in clusters.values()):
+        return Convergence(False, "pending operations")
+    if any(c.get("stalled") for c in clusters.values()):
+        return Convergence(False, "a consensus thread is stalled")
+    for node in range(1, nodes + 1):
+        for name in names:
+            snap = collections.get((node, name))
+            if snap is None or not snap.get("visible"):
+                return Convergence(False, f"node {node} does not show {name}")
+            bad = [r for r in snap["replicas"] if r[2] != "Active"]
+            if bad:
+                shard, peer, state = bad[0]
+                return Convergence(
+                    False, f"node {node}: {name} shard {shard} replica {peer} is {state}"
+                )
+    return Convergence(True, None)
