@@ -1,0 +1,130 @@
+"""The race's workers: slow-down proposers, the collection burst, and the upsert hammer.
+
+Each worker is a coroutine that the runner starts in its TaskGroup. Every call goes through a
+:class:`~lagrace.api.protocol.NodeApi`, which records it in the history; workers only decide
+what to send and when (the times come from :mod:`lagrace.plan`, on the one clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lagrace.api.protocol import NodeApi
+from lagrace.clock import NS_PER_S, Clock, sleep_until
+from lagrace.plan import (
+    CreateStep,
+    NodeRef,
+    Plan,
+    SlowDownStep,
+    hammer_node,
+    hammer_wait,
+    make_points,
+    worker_first_id,
+)
+from lagrace.scenario import Scenario
+
+
+@dataclass(slots=True)
+class HammerStats:
+    """Live counters for progress display."""
+
+    sent: int = 0
+    ok: int = 0
+    failed: int = 0
+
+
+@dataclass(slots=True)
+class RaceContext:
+    """What every worker of one race shares: the clock, the nodes, the plan, the stop signal."""
+
+    clock: Clock
+    scenario: Scenario
+    plan: Plan
+    nodes: tuple[NodeRef, ...]
+    apis: Mapping[int, NodeApi]
+    origin_ns: int = 0  # run-clock time at which the race phase started
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stats: HammerStats = field(default_factory=HammerStats)
+
+
+def collection_body(shards: int, replication_factor: int, vector_size: int) -> dict[str, Any]:
+    """The ``PUT /collections/{n}`` body lagrace uses."""
+    return {
+        "vectors": {"size": vector_size, "distance": "Cosine"},
+        "shard_number": shards,
+        "replication_factor": replication_factor,
+    }
+
+
+async def propose_slow_down(ctx: RaceContext, step: SlowDownStep, worker: str) -> None:
+    """Send one ``test_slow_down`` at its planned time."""
+    at = ctx.origin_ns + step.at_ns
+    await sleep_until(ctx.clock, at)
+    await ctx.apis[step.via].test_slow_down(
+        ctx.plan.existing,
+        peer_id=step.target_peer,
+        duration_s=step.duration_s,
+        timeout_s=ctx.scenario.lag.timeout_s,
+        worker=worker,
+        intended_ns=at,
+    )
+
+
+async def create_in_burst(
+    ctx: RaceContext, step: CreateStep, gate: asyncio.Semaphore, worker: str
+) -> None:
+    """Create one collection at its planned time, at most ``burst.concurrency`` in flight."""
+    burst = ctx.scenario.burst
+    body = collection_body(
+        burst.shards, burst.replication_factor, ctx.scenario.existing.vector_size
+    )
+    at = ctx.origin_ns + step.at_ns
+    await sleep_until(ctx.clock, at)
+    async with gate:
+        await ctx.apis[step.via].create_collection(
+            step.name, body, timeout_s=burst.timeout_s, worker=worker, intended_ns=at
+        )
+
+
+async def hammer(ctx: RaceContext, worker: int) -> None:
+    """Upsert batches into the existing collection until ``stop``; closed or open loop."""
+    scenario, clock = ctx.scenario, ctx.clock
+    h = scenario.hammer
+    rng = random.Random(f"{scenario.run.seed}-{worker}")
+    wait = hammer_wait(scenario, worker)
+    next_id = worker_first_id(worker)
+    per_worker_rate = h.rate / max(1, h.workers) if h.mode == "open" else 0.0
+    period_ns = int(NS_PER_S / per_worker_rate) if per_worker_rate > 0 else 0
+    start = clock.now_ns()
+    seq = 0
+    while not ctx.stop.is_set():
+        intended: int | None = None
+        if period_ns:
+            intended = start + seq * period_ns
+            await sleep_until(clock, intended)
+            if ctx.stop.is_set():
+                break
+        api = ctx.apis[hammer_node(scenario, ctx.nodes, ctx.plan.target, worker, seq).node]
+        points = make_points(rng, next_id, h.batch, scenario.existing.vector_size)
+        next_id += h.batch
+        ctx.stats.sent += 1
+        reply = await api.upsert_points(
+            ctx.plan.existing,
+            points,
+            wait=wait,
+            ordering=h.ordering,
+            timeout_s=max(1, int(h.timeout_s)),
+            worker=f"hammer-{worker}",
+            intended_ns=intended,
+        )
+        if reply.ok:
+            ctx.stats.ok += 1
+        else:
+            ctx.stats.failed += 1
+            if not period_ns:
+                await asyncio.sleep(0.01)  # closed loop: do not spin on a refusing node
+        seq += 1
