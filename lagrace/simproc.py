@@ -74,8 +74,7 @@ async def simulated_cluster(
     extra_args: tuple[str, ...] = (),
 ) -> AsyncIterator[SimProcess]:
     """Run ``lagrace sim`` as a child for the duration of the block; its logs go to
-    ``log_dir`` and its stderr to ``log_dir/sim.stderr``."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    ``log_dir`` (which must exist) and its stderr to ``log_dir/sim.stderr``."""
     stderr_path = log_dir / "sim.stderr"
     args = [
         sys.executable,
