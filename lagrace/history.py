@@ -164,6 +164,16 @@ class Recorder:
         self._append(event)
         return event
 
+    def attach(self, sink: JsonlSink) -> None:
+        """Start writing to ``sink``, beginning with every event recorded so far (preflight
+        calls made before the run directory existed are not lost)."""
+        if self._sink is not None:
+            raise RuntimeError("the recorder already has a sink")
+        self._sink = sink
+        for event in self._events:
+            sink.append(json.dumps(event_to_json(event), separators=(",", ":")))
+        sink.flush()
+
     def flush(self) -> None:
         """Hand buffered lines to the OS."""
         if self._sink is not None:

@@ -136,3 +136,15 @@ def test_sigkill_of_a_writer_loses_only_the_unflushed_tail(tmp_path: Path) -> No
     raw_lines = path.read_bytes().split(b"\n")
     complete_lines = [line for line in raw_lines[:-1] if line.strip()]
     assert len(events) == len(complete_lines)
+
+
+def test_attach_writes_earlier_events_first(tmp_path: Path) -> None:
+    """Events recorded before the sink existed are written when it is attached."""
+    clock = ManualClock()
+    recorder = Recorder(clock)
+    recorder.mark("preflight")
+    recorder.attach(JsonlSink(tmp_path / "h.jsonl"))
+    recorder.mark("run_start")
+    recorder.close()
+    names = [getattr(e, "name", None) for e in read_history(tmp_path / "h.jsonl").history]
+    assert names == ["preflight", "run_start"]
