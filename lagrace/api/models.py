@@ -1,7 +1,7 @@
 """Typed views of the Qdrant REST answers lagrace reads (notes §2).
 
-Pure data plus pure parsers from the JSON ``result`` objects; a parser raises
-:class:`lagrace.errors.ProtocolError` when a body does not have Qdrant's shape.
+Pure data. The parsers from the JSON ``result`` objects live in :mod:`lagrace.api.parse`; a
+parser raises :class:`lagrace.errors.ProtocolError` when a body does not have Qdrant's shape.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from lagrace.errors import LagraceError
 from lagrace.events import Outcome
 
 T = TypeVar("T")
@@ -82,6 +83,20 @@ class UpdateResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    """``GET /collections/{n}``: the parts of ``CollectionInfo`` lagrace reads."""
+
+    status: str  # "green" | "yellow" | "grey" | "red"
+    optimizer_status: str  # "ok" or the optimizer's error text
+    points_count: int | None
+    indexed_vectors_count: int | None
+    segments_count: int
+    shard_number: int | None
+    replication_factor: int | None
+    write_consistency_factor: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterMetrics:
     """The ``cluster_*`` families of ``GET /metrics`` (plus a few collection gauges)."""
 
@@ -102,7 +117,11 @@ class Reply(Generic[T]):
     """What every client call returns instead of raising: the recorded outcome and value.
 
     ``value`` is set only for ``ok``; ``error`` carries Qdrant's ``status.error`` text or the
-    transport error; ``op_id`` is the history's operation id of this call.
+    transport error; ``op_id`` is the history's operation id of this call. ``problem`` is the
+    lagrace error that made an answer unusable, when there is one: a
+    :class:`~lagrace.errors.ProtocolError` for a body of the wrong shape, or a
+    :class:`~lagrace.errors.ClusterModeError` for ``GET /cluster`` of a node without cluster
+    mode (callers such as discovery re-raise it).
     """
 
     outcome: Outcome
@@ -110,6 +129,7 @@ class Reply(Generic[T]):
     status: int | None
     error: str | None
     op_id: int
+    problem: LagraceError | None = None
 
     @property
     def ok(self) -> bool:

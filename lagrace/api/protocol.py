@@ -15,6 +15,7 @@ from lagrace.api.models import (
     ClusterMetrics,
     ClusterStatus,
     CollectionCluster,
+    CollectionInfo,
     Reply,
     UpdateResult,
 )
@@ -36,6 +37,10 @@ class NodeApi(Protocol):
     @property
     def peer_id(self) -> int | None:
         """The node's peer id once discovered (recorded with every call)."""
+        ...
+
+    def set_peer_id(self, peer_id: int | None) -> None:
+        """Set the peer id found by discovery."""
         ...
 
     async def root(self, *, worker: str = "driver") -> Reply[dict[str, Any]]:
@@ -119,4 +124,54 @@ class NodeApi(Protocol):
         self, collection: str, *, exact: bool = True, worker: str = "driver"
     ) -> Reply[int]:
         """``POST /collections/{c}/points/count``."""
+        ...
+
+    async def readyz(self, *, worker: str = "driver") -> Reply[bool]:
+        """``GET /readyz``: ``True`` ready (200), ``False`` not ready (503)."""
+        ...
+
+    async def staging_enabled(self, *, worker: str = "driver") -> Reply[bool]:
+        """``GET /telemetry?details_level=1`` → ``result.app.features.staging``."""
+        ...
+
+    async def set_logger(self, log_level: str, *, worker: str = "driver") -> Reply[bool]:
+        """``POST /logger`` with ``{"log_level": ...}``."""
+        ...
+
+    async def cluster_telemetry(
+        self, details_level: int = 2, *, timeout_s: int | None = None, worker: str = "driver"
+    ) -> Reply[dict[str, Any]]:
+        """``GET /cluster/telemetry?details_level=N&timeout=S``: the raw result object."""
+        ...
+
+    async def get_collection(self, name: str, *, worker: str = "driver") -> Reply[CollectionInfo]:
+        """``GET /collections/{name}``."""
+        ...
+
+    async def cluster_operation(
+        self,
+        collection: str,
+        operation: dict[str, Any],
+        *,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[bool]:
+        """``POST /collections/{c}/cluster`` with one public cluster operation."""
+        ...
+
+    async def upsert_batch(
+        self,
+        collection: str,
+        ids: list[int | str],
+        vectors: list[list[float]],
+        payloads: list[dict[str, Any]] | None = None,
+        *,
+        wait: bool = False,
+        ordering: str | None = None,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[UpdateResult]:
+        """``PUT /collections/{c}/points`` with a batch body."""
         ...

@@ -1,0 +1,768 @@
+"""``HttpNodeClient``: :class:`~lagrace.api.protocol.NodeApi` over aiohttp, one per Qdrant node.
+
+Each client owns one ``ClientSession`` on its own ``TCPConnector`` (the node's connection
+pool) and is used as ``async with HttpNodeClient(...) as client``. Every call goes through
+one private wrapper, :meth:`HttpNodeClient._call`, which
+
+1. records the ``invoke`` (worker, op, node, peer id, a short request summary, intended time);
+2. sends the request under a total deadline (``asyncio.timeout``) and reads the body with a
+   size cap, so a slow or trickling server cannot hang the caller;
+3. decodes the body with the pure parsers of :mod:`lagrace.api.parse`;
+4. records the ``complete`` with the outcome from :func:`lagrace.outcomes.classify`, the
+   HTTP status, Qdrant's ``status.error`` (or the transport error) and a short summary;
+5. returns a :class:`~lagrace.api.models.Reply`.
+
+Transport, HTTP and body problems never escape as exceptions; cancellation does (after its
+completion is recorded as ``info``). Whether the request was sent is learnt from aiohttp's
+``on_request_headers_sent`` trace signal. The API key goes into the session's headers only: it
+is never part of a history event, an error text or a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Final, Generic, Self, TypeVar
+
+import aiohttp
+import yarl
+
+from lagrace.api import parse
+from lagrace.api.metrics import cluster_metrics
+from lagrace.api.models import (
+    ClusterMetrics,
+    ClusterStatus,
+    CollectionCluster,
+    CollectionInfo,
+    Reply,
+    UpdateResult,
+)
+from lagrace.errors import LagraceError, ProtocolError, UsageError
+from lagrace.events import Invoke, Outcome
+from lagrace.history import Recorder
+from lagrace.outcomes import classify
+
+T = TypeVar("T")
+
+MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+_SUMMARY_CHARS: Final = 160
+_ERROR_CHARS: Final = 300
+_REDACTED: Final = "<api-key>"
+
+# (status, body) -> (value, response summary); raises ProtocolError or ValueError.
+Decoder = Callable[[int, bytes], tuple[T, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Client-side deadlines, in seconds.
+
+    ``default_s`` bounds a whole ordinary call (connect, send, read the body);
+    ``meta_s`` a meta-operation sent without a server-side ``timeout`` (Qdrant may take ~20-30
+    s, notes §5); with a server-side ``timeout=T`` the bound is ``2*T + margin_s`` (create
+    waits up to about twice ``T``). ``connect_s`` bounds opening a connection.
+    """
+
+    default_s: float = 5.0
+    meta_s: float = 60.0
+    connect_s: float = 2.0
+    margin_s: float = 5.0
+
+    def meta(self, server_timeout_s: float | None) -> float:
+        """The client deadline of a meta-operation with this server-side timeout."""
+        if server_timeout_s is None:
+            return self.meta_s
+        return max(self.default_s, 2 * server_timeout_s + self.margin_s)
+
+
+def base_url(url: str) -> str:
+    """Check and normalise a node's HTTP URL (no trailing slash); :class:`UsageError` if bad."""
+    text = url.strip()
+    try:
+        parsed = yarl.URL(text)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"malformed node URL {url!r}: {exc}") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise UsageError(f"malformed node URL {url!r}: expected http:// or https://")
+    if not parsed.host:
+        raise UsageError(f"malformed node URL {url!r}: no host")
+    try:
+        _ = parsed.port
+    except ValueError as exc:
+        raise UsageError(f"malformed node URL {url!r}: bad port") from exc
+    if parsed.query_string or parsed.fragment or parsed.user or parsed.password:
+        raise UsageError(f"malformed node URL {url!r}: no query, fragment or credentials")
+    return str(parsed).rstrip("/")
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Per-request trace context: set when aiohttp has written the request headers."""
+
+    sent: bool = False
+
+
+async def _on_headers_sent(
+    _session: aiohttp.ClientSession,
+    ctx: Any,  # aiohttp's SimpleNamespace trace context
+    _params: aiohttp.TraceRequestHeadersSentParams,
+) -> None:
+    progress = getattr(ctx, "trace_request_ctx", None)
+    if isinstance(progress, _Progress):
+        progress.sent = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Call(Generic[T]):
+    """Everything :meth:`HttpNodeClient._call` needs for one request."""
+
+    op: str
+    method: str
+    path: str
+    decode: Decoder[T]
+    worker: str
+    deadline_s: float
+    params: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    note: str = ""
+    intended_ns: int | None = None
+    answers: frozenset[int] = frozenset()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _summary(value: Any) -> str:
+    return _clip(json.dumps(value, separators=(",", ":"), default=str), _SUMMARY_CHARS)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        head = raw[:60].decode("utf-8", "replace")
+        raise ProtocolError(f"body is not JSON ({exc.__class__.__name__}): {head!r}") from exc
+
+
+def _enveloped(parser: Callable[[Any], T]) -> Decoder[T]:
+    def decode(_status: int, raw: bytes) -> tuple[T, str]:
+        result = parse.envelope_result(_json(raw))
+        return parser(result), _summary(result)
+
+    return decode
+
+
+def _bare(parser: Callable[[Any], T]) -> Decoder[T]:
+    def decode(_status: int, raw: bytes) -> tuple[T, str]:
+        body = _json(raw)
+        return parser(body), _summary(body)
+
+    return decode
+
+
+def _decode_metrics(_status: int, raw: bytes) -> tuple[ClusterMetrics, str]:
+    value = cluster_metrics(raw.decode("utf-8"))
+    return value, f"commit={value.commit} term={value.term} working={value.working}"
+
+
+def _decode_readyz(status: int, raw: bytes) -> tuple[bool, str]:
+    text = raw.decode("utf-8", "replace")
+    return parse.parse_readyz(status, text), _clip(text.strip(), _SUMMARY_CHARS)
+
+
+def _error_from_body(status: int, raw: bytes) -> str:
+    """Qdrant's ``status.error``, or the start of whatever the body is."""
+    try:
+        text = parse.error_text(json.loads(raw))
+    except ValueError:
+        text = None
+    if text is not None:
+        return text
+    body = raw[:200].decode("utf-8", "replace").strip()
+    return f"HTTP {status}" + (f": {body}" if body else "")
+
+
+def _describe(exc: BaseException, deadline_s: float) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
+        return f"timed out after {deadline_s:g} s"
+    if isinstance(exc, LagraceError):
+        return str(exc)
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
+    if resp.content_length is not None and resp.content_length > cap:
+        raise ProtocolError(f"response body of {resp.content_length} bytes exceeds {cap} bytes")
+    data = bytearray()
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > cap:
+            raise ProtocolError(f"response body exceeds {cap} bytes")
+    return bytes(data)
+
+
+def _query(**params: object) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+class HttpNodeClient:
+    """One Qdrant node's REST API over aiohttp; every call is recorded in the history."""
+
+    def __init__(
+        self,
+        node: int,
+        url: str,
+        recorder: Recorder,
+        *,
+        api_key: str | None = None,
+        timeouts: Timeouts | None = None,
+        peer_id: int | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        pool_size: int = 32,
+    ) -> None:
+        self._node = node
+        self._url = base_url(url)
+        self._recorder = recorder
+        self._api_key = api_key or None
+        self._timeouts = timeouts or Timeouts()
+        self._peer_id = peer_id
+        self._max_body = max_body_bytes
+        self._pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        auth = ", api_key=<set>" if self._api_key else ""
+        return (
+            f"HttpNodeClient(node={self._node}, url={self._url!r}, peer_id={self._peer_id}{auth})"
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        trace = aiohttp.TraceConfig()
+        trace.on_request_headers_sent.append(_on_headers_sent)
+        headers = {"api-key": self._api_key} if self._api_key else {}
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._pool_size),
+            timeout=aiohttp.ClientTimeout(total=None, connect=self._timeouts.connect_s),
+            headers=headers,
+            trace_configs=[trace],
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session and its connection pool."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def node(self) -> int:
+        """1-based node index in the run."""
+        return self._node
+
+    @property
+    def url(self) -> str:
+        """Base HTTP URL, without trailing slash."""
+        return self._url
+
+    @property
+    def peer_id(self) -> int | None:
+        """The node's peer id once discovered (recorded with every call)."""
+        return self._peer_id
+
+    def set_peer_id(self, peer_id: int | None) -> None:
+        """Set the peer id found by discovery."""
+        self._peer_id = peer_id
+
+    # -- the one wrapper ------------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, _REDACTED) if self._api_key else text
+
+    def _finish(
+        self,
+        invoke: Invoke,
+        *,
+        outcome: Outcome,
+        status: int | None,
+        error: str | None,
+        response: str | None,
+        value: T | None,
+        problem: LagraceError | None = None,
+    ) -> Reply[T]:
+        error = None if error is None else _clip(self._redact(error), _ERROR_CHARS)
+        response = None if response is None else self._redact(response)
+        self._recorder.complete(
+            invoke, outcome=outcome, status=status, error=error, response=response
+        )
+        return Reply(
+            outcome=outcome,
+            value=value if outcome is Outcome.OK else None,
+            status=status,
+            error=error,
+            op_id=invoke.op_id,
+            problem=problem,
+        )
+
+    async def _call(self, call: _Call[T]) -> Reply[T]:
+        if self._session is None:
+            raise RuntimeError(f"{self!r} is not open: use `async with`")
+        query = str(yarl.URL.build(query=call.params)) if call.params else ""
+        request = f"{call.method} {call.path}{query}" + (f" {call.note}" if call.note else "")
+        invoke = self._recorder.invoke(
+            worker=call.worker,
+            op=call.op,
+            node=self._node,
+            peer_id=self._peer_id,
+            request=self._redact(request),
+            intended_ns=call.intended_ns,
+        )
+        progress = _Progress()
+        status: int | None = None
+        try:
+            async with asyncio.timeout(call.deadline_s):
+                async with self._session.request(
+                    call.method,
+                    f"{self._url}{call.path}",
+                    params=call.params or None,
+                    json=call.body,
+                    trace_request_ctx=progress,
+                    allow_redirects=False,
+                ) as resp:
+                    status = resp.status
+                    raw = await _read_capped(resp, self._max_body)
+        except asyncio.CancelledError as exc:
+            self._finish(
+                invoke,
+                outcome=classify(sent=progress.sent, status=status, exc=exc),
+                status=status,
+                error=_describe(exc, call.deadline_s),
+                response=None,
+                value=None,
+            )
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError, ProtocolError) as exc:
+            return self._finish(
+                invoke,
+                outcome=classify(sent=progress.sent, status=status, exc=exc),
+                status=status,
+                error=_describe(exc, call.deadline_s),
+                response=None,
+                value=None,
+                problem=exc if isinstance(exc, ProtocolError) else None,
+            )
+        if not (200 <= status < 300 or status in call.answers):
+            return self._finish(
+                invoke,
+                outcome=classify(sent=True, status=status, answers=call.answers),
+                status=status,
+                error=_error_from_body(status, raw),
+                response=None,
+                value=None,
+            )
+        try:
+            value, summary = call.decode(status, raw)
+        except (LagraceError, ValueError) as exc:
+            problem = exc if isinstance(exc, LagraceError) else ProtocolError(str(exc))
+            return self._finish(
+                invoke,
+                outcome=classify(sent=True, status=status, exc=problem, answers=call.answers),
+                status=status,
+                error=str(problem),
+                response=_clip(raw[:_SUMMARY_CHARS].decode("utf-8", "replace"), _SUMMARY_CHARS),
+                value=None,
+                problem=problem,
+            )
+        return self._finish(
+            invoke,
+            outcome=classify(sent=True, status=status, answers=call.answers),
+            status=status,
+            error=None,
+            response=summary,
+            value=value,
+        )
+
+    # -- service --------------------------------------------------------------------------
+
+    async def root(self, *, worker: str = "driver") -> Reply[dict[str, Any]]:
+        """``GET /``: title, version, commit."""
+        return await self._call(
+            _Call("root", "GET", "/", _bare(parse.parse_root), worker, self._timeouts.default_s)
+        )
+
+    async def readyz(self, *, worker: str = "driver") -> Reply[bool]:
+        """``GET /readyz``: ``True`` ready (200), ``False`` not ready (503; latched, notes §2.9)."""
+        return await self._call(
+            _Call(
+                "readyz",
+                "GET",
+                "/readyz",
+                _decode_readyz,
+                worker,
+                self._timeouts.default_s,
+                answers=frozenset({503}),
+            )
+        )
+
+    async def telemetry(
+        self, details_level: int = 1, *, worker: str = "driver"
+    ) -> Reply[dict[str, Any]]:
+        """``GET /telemetry?details_level=N``: the raw result object."""
+        return await self._call(
+            _Call(
+                "telemetry",
+                "GET",
+                "/telemetry",
+                _enveloped(parse.parse_object),
+                worker,
+                self._timeouts.default_s,
+                params=_query(details_level=details_level),
+            )
+        )
+
+    async def staging_enabled(self, *, worker: str = "driver") -> Reply[bool]:
+        """Whether the node was built with the ``staging`` cargo feature (telemetry level 1)."""
+        return await self._call(
+            _Call(
+                "telemetry",
+                "GET",
+                "/telemetry",
+                _enveloped(parse.staging_feature),
+                worker,
+                self._timeouts.default_s,
+                params=_query(details_level=1),
+                note="staging?",
+            )
+        )
+
+    async def metrics(self, *, worker: str = "driver") -> Reply[ClusterMetrics]:
+        """``GET /metrics``: the cluster_* families."""
+        return await self._call(
+            _Call("metrics", "GET", "/metrics", _decode_metrics, worker, self._timeouts.default_s)
+        )
+
+    async def set_logger(self, log_level: str, *, worker: str = "driver") -> Reply[bool]:
+        """``POST /logger`` with ``{"log_level": ...}`` (runtime log filter, notes §2.12)."""
+        return await self._call(
+            _Call(
+                "set_logger",
+                "POST",
+                "/logger",
+                _enveloped(parse.parse_bool),
+                worker,
+                self._timeouts.default_s,
+                body={"log_level": log_level},
+                note=f"log_level={log_level}",
+            )
+        )
+
+    # -- cluster --------------------------------------------------------------------------
+
+    async def cluster(self, *, worker: str = "driver") -> Reply[ClusterStatus]:
+        """``GET /cluster``; a node without cluster mode gives ``problem=ClusterModeError``."""
+        return await self._call(
+            _Call(
+                "cluster",
+                "GET",
+                "/cluster",
+                _enveloped(parse.parse_cluster_status),
+                worker,
+                self._timeouts.default_s,
+            )
+        )
+
+    async def cluster_telemetry(
+        self, details_level: int = 2, *, timeout_s: int | None = None, worker: str = "driver"
+    ) -> Reply[dict[str, Any]]:
+        """``GET /cluster/telemetry``: the cluster-wide view (fans out to all peers)."""
+        deadline = self._timeouts.default_s if timeout_s is None else timeout_s + 5.0
+        return await self._call(
+            _Call(
+                "cluster_telemetry",
+                "GET",
+                "/cluster/telemetry",
+                _enveloped(parse.parse_cluster_telemetry),
+                worker,
+                deadline,
+                params=_query(details_level=details_level, timeout=timeout_s),
+            )
+        )
+
+    # -- collections ----------------------------------------------------------------------
+
+    async def list_collections(self, *, worker: str = "driver") -> Reply[list[str]]:
+        """``GET /collections``: names."""
+        return await self._call(
+            _Call(
+                "list_collections",
+                "GET",
+                "/collections",
+                _enveloped(parse.parse_collection_names),
+                worker,
+                self._timeouts.default_s,
+            )
+        )
+
+    async def get_collection(self, name: str, *, worker: str = "driver") -> Reply[CollectionInfo]:
+        """``GET /collections/{name}``."""
+        return await self._call(
+            _Call(
+                "collection_info",
+                "GET",
+                f"/collections/{name}",
+                _enveloped(parse.parse_collection_info),
+                worker,
+                self._timeouts.default_s,
+            )
+        )
+
+    async def collection_exists(self, name: str, *, worker: str = "driver") -> Reply[bool]:
+        """``GET /collections/{name}/exists``."""
+        return await self._call(
+            _Call(
+                "collection_exists",
+                "GET",
+                f"/collections/{name}/exists",
+                _enveloped(parse.parse_exists),
+                worker,
+                self._timeouts.default_s,
+            )
+        )
+
+    async def create_collection(
+        self,
+        name: str,
+        body: dict[str, Any],
+        *,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[bool]:
+        """``PUT /collections/{name}?timeout=``."""
+        keys = ("shard_number", "replication_factor", "write_consistency_factor")
+        note = " ".join(f"{k}={body[k]}" for k in keys if k in body)
+        return await self._call(
+            _Call(
+                "create_collection",
+                "PUT",
+                f"/collections/{name}",
+                _enveloped(parse.parse_bool),
+                worker,
+                self._timeouts.meta(timeout_s),
+                params=_query(timeout=timeout_s),
+                body=body,
+                note=note,
+                intended_ns=intended_ns,
+            )
+        )
+
+    async def delete_collection(
+        self, name: str, *, timeout_s: int | None = None, worker: str = "driver"
+    ) -> Reply[bool]:
+        """``DELETE /collections/{name}?timeout=``."""
+        return await self._call(
+            _Call(
+                "delete_collection",
+                "DELETE",
+                f"/collections/{name}",
+                _enveloped(parse.parse_bool),
+                worker,
+                self._timeouts.meta(timeout_s),
+                params=_query(timeout=timeout_s),
+            )
+        )
+
+    async def collection_cluster(
+        self, name: str, *, worker: str = "driver"
+    ) -> Reply[CollectionCluster]:
+        """``GET /collections/{name}/cluster``: this node's view of the replica states."""
+        return await self._call(
+            _Call(
+                "collection_cluster",
+                "GET",
+                f"/collections/{name}/cluster",
+                _enveloped(parse.parse_collection_cluster),
+                worker,
+                self._timeouts.default_s,
+            )
+        )
+
+    async def cluster_operation(
+        self,
+        collection: str,
+        operation: dict[str, Any],
+        *,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[bool]:
+        """``POST /collections/{c}/cluster`` with one public operation, e.g.
+        ``{"drop_replica": {"shard_id": 0, "peer_id": 7}}``."""
+        return await self._call(
+            _Call(
+                "cluster_operation",
+                "POST",
+                f"/collections/{collection}/cluster",
+                _enveloped(parse.parse_bool),
+                worker,
+                self._timeouts.meta(timeout_s),
+                params=_query(timeout=timeout_s),
+                body=operation,
+                note=_summary(operation),
+                intended_ns=intended_ns,
+            )
+        )
+
+    async def test_slow_down(
+        self,
+        collection: str,
+        *,
+        peer_id: int | None,
+        duration_s: float,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[bool]:
+        """``POST /collections/{c}/cluster`` with ``{"test_slow_down": {...}}`` (staging only).
+
+        ``peer_id=None`` stalls every peer (notes §2.7).
+        """
+        payload: dict[str, Any] = {"duration": duration_s}
+        if peer_id is not None:
+            payload["peer_id"] = peer_id
+        return await self._call(
+            _Call(
+                "test_slow_down",
+                "POST",
+                f"/collections/{collection}/cluster",
+                _enveloped(parse.parse_bool),
+                worker,
+                self._timeouts.meta(timeout_s),
+                params=_query(timeout=timeout_s),
+                body={"test_slow_down": payload},
+                note=f"peer_id={peer_id} duration={duration_s:g}",
+                intended_ns=intended_ns,
+            )
+        )
+
+    # -- points ---------------------------------------------------------------------------
+
+    async def _upsert(
+        self,
+        collection: str,
+        body: dict[str, Any],
+        note: str,
+        *,
+        wait: bool,
+        ordering: str | None,
+        timeout_s: int | None,
+        worker: str,
+        intended_ns: int | None,
+    ) -> Reply[UpdateResult]:
+        deadline = self._timeouts.meta(timeout_s) if wait else self._timeouts.default_s
+        return await self._call(
+            _Call(
+                "upsert",
+                "PUT",
+                f"/collections/{collection}/points",
+                _enveloped(parse.parse_update_result),
+                worker,
+                deadline,
+                params=_query(wait=wait, ordering=ordering, timeout=timeout_s),
+                body=body,
+                note=note,
+                intended_ns=intended_ns,
+            )
+        )
+
+    async def upsert_points(
+        self,
+        collection: str,
+        points: list[dict[str, Any]],
+        *,
+        wait: bool = False,
+        ordering: str | None = None,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[UpdateResult]:
+        """``PUT /collections/{c}/points`` with a list body ``{"points": [...]}``."""
+        return await self._upsert(
+            collection,
+            {"points": points},
+            f"points={len(points)}",
+            wait=wait,
+            ordering=ordering,
+            timeout_s=timeout_s,
+            worker=worker,
+            intended_ns=intended_ns,
+        )
+
+    async def upsert_batch(
+        self,
+        collection: str,
+        ids: list[int | str],
+        vectors: list[list[float]],
+        payloads: list[dict[str, Any]] | None = None,
+        *,
+        wait: bool = False,
+        ordering: str | None = None,
+        timeout_s: int | None = None,
+        worker: str = "driver",
+        intended_ns: int | None = None,
+    ) -> Reply[UpdateResult]:
+        """``PUT /collections/{c}/points`` with a batch body ``{"batch": {ids, vectors, ...}}``."""
+        batch: dict[str, Any] = {"ids": ids, "vectors": vectors}
+        if payloads is not None:
+            batch["payloads"] = payloads
+        return await self._upsert(
+            collection,
+            {"batch": batch},
+            f"batch={len(ids)}",
+            wait=wait,
+            ordering=ordering,
+            timeout_s=timeout_s,
+            worker=worker,
+            intended_ns=intended_ns,
+        )
+
+    async def count_points(
+        self, collection: str, *, exact: bool = True, worker: str = "driver"
+    ) -> Reply[int]:
+        """``POST /collections/{c}/points/count``."""
+        return await self._call(
+            _Call(
+                "count_points",
+                "POST",
+                f"/collections/{collection}/points/count",
+                _enveloped(parse.parse_count),
+                worker,
+                self._timeouts.default_s,
+                body={"exact": exact},
+                note=f"exact={exact}",
+            )
+        )
