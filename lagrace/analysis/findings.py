@@ -123,6 +123,7 @@ class TimelineEntry:
     peer_id: int | None
     kind: str  # "slow_down", "create", "state", "warn", "disruption", "write_fail", "phase", ...
     text: str
+    index: int | None = None  # the history index of the event it comes from (ties sort by it)
 
 
 @dataclass(frozen=True, slots=True)

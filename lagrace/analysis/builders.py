@@ -1,0 +1,297 @@
+"""Literal histories for tests and scripts: :class:`HistoryBuilder`.
+
+Times are given in milliseconds on the run axis (``t_ms``) and must not go backwards (the
+recorder's clock is monotonic); a log line's server time ``at_ms`` may differ from the time it
+was recorded, as in real runs. ``peer_id`` defaults from the builder's ``node_peers``::
+
+    b = HistoryBuilder(node_peers={1: 101, 2: 102, 3: 103})
+    b.run_start(0, existing="existing", new=["new_1"], target_node=2)
+    op = b.invoke(10, "upsert", worker="hammer-0", node=1, request="collection=existing points=8")
+    b.complete(op, 25, outcome="fail", status=500, error="boom")
+    b.log(30, node=2, level="WARN", target=TARGET_CONSENSUS_MANAGER, message="...")
+    history = b.build()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from lagrace.analysis import logtexts
+from lagrace.clock import NS_PER_MS
+from lagrace.events import (
+    OBS_CLUSTER,
+    OBS_COLLECTION_CLUSTER,
+    OBS_LOG,
+    Complete,
+    Event,
+    Invoke,
+    JsonObject,
+    Mark,
+    Observe,
+    Outcome,
+)
+from lagrace.history import History
+
+
+def ms(t_ms: float) -> int:
+    """Milliseconds to run-axis nanoseconds."""
+    return round(t_ms * NS_PER_MS)
+
+
+class HistoryBuilder:
+    """Appends events with a dense index; :meth:`build` returns the :class:`History`."""
+
+    def __init__(
+        self, node_peers: Mapping[int, int] | None = None, *, strict_time: bool = True
+    ) -> None:
+        self.node_peers = dict(node_peers or {})
+        self.strict_time = strict_time
+        self._events: list[Event] = []
+        self._next_op_id = 0
+
+    def _t(self, t_ms: float) -> int:
+        t_ns = ms(t_ms)
+        if self.strict_time and self._events and t_ns < self._events[-1].t_ns:
+            raise ValueError(f"time goes backwards: {t_ms} ms after {self._events[-1].t_ns} ns")
+        return t_ns
+
+    def _peer(self, node: int | None, peer_id: int | None) -> int | None:
+        if peer_id is not None or node is None:
+            return peer_id
+        return self.node_peers.get(node)
+
+    def build(self) -> History:
+        """The history so far."""
+        return History(tuple(self._events))
+
+    # --- raw events -------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        t_ms: float,
+        op: str,
+        *,
+        worker: str = "setup",
+        node: int | None = 1,
+        peer_id: int | None = None,
+        request: str = "",
+        intended_ms: float | None = None,
+    ) -> Invoke:
+        """An operation sent."""
+        event = Invoke(
+            index=len(self._events),
+            t_ns=self._t(t_ms),
+            op_id=self._next_op_id,
+            worker=worker,
+            op=op,
+            node=node,
+            peer_id=self._peer(node, peer_id),
+            request=request,
+            intended_ns=None if intended_ms is None else ms(intended_ms),
+        )
+        self._next_op_id += 1
+        self._events.append(event)
+        return event
+
+    def complete(
+        self,
+        invoke: Invoke,
+        t_ms: float,
+        *,
+        outcome: Outcome | str = Outcome.OK,
+        status: int | None = None,
+        error: str | None = None,
+        response: str | None = None,
+    ) -> Complete:
+        """The completion of ``invoke``."""
+        event = Complete(
+            index=len(self._events),
+            t_ns=self._t(t_ms),
+            op_id=invoke.op_id,
+            worker=invoke.worker,
+            op=invoke.op,
+            node=invoke.node,
+            peer_id=invoke.peer_id,
+            outcome=Outcome(outcome),
+            status=status,
+            error=error,
+            response=response,
+        )
+        self._events.append(event)
+        return event
+
+    def operation(
+        self,
+        t_ms: float,
+        done_ms: float | None,
+        op: str,
+        *,
+        worker: str = "setup",
+        node: int | None = 1,
+        request: str = "",
+        outcome: Outcome | str = Outcome.OK,
+        status: int | None = None,
+        error: str | None = None,
+    ) -> Invoke:
+        """An invoke and (unless ``done_ms`` is None) its completion right after."""
+        inv = self.invoke(t_ms, op, worker=worker, node=node, request=request)
+        if done_ms is not None:
+            self.complete(inv, done_ms, outcome=outcome, status=status, error=error)
+        return inv
+
+    def observe(
+        self,
+        t_ms: float,
+        kind: str,
+        *,
+        node: int | None,
+        data: JsonObject,
+        peer_id: int | None = None,
+    ) -> Observe:
+        """Any observation."""
+        event = Observe(
+            index=len(self._events),
+            t_ns=self._t(t_ms),
+            kind=kind,
+            node=node,
+            peer_id=self._peer(node, peer_id),
+            data=data,
+        )
+        self._events.append(event)
+        return event
+
+    def mark(self, t_ms: float, name: str, data: JsonObject | None = None) -> Mark:
+        """Any mark."""
+        event = Mark(index=len(self._events), t_ns=self._t(t_ms), name=name, data=data or {})
+        self._events.append(event)
+        return event
+
+    # --- observations -----------------------------------------------------------------------
+
+    def log(
+        self,
+        t_ms: float,
+        *,
+        node: int,
+        message: str,
+        level: str = "WARN",
+        target: str = logtexts.TARGET_CONSENSUS_MANAGER,
+        at_ms: float | None = None,
+        lineno: int | None = None,
+    ) -> Observe:
+        """A parsed server log line of ``node``; its server time ``at_ms`` defaults to ``t_ms``."""
+        data: JsonObject = {
+            "at_ns": ms(t_ms if at_ms is None else at_ms),
+            "level": level,
+            "target": target,
+            "message": message,
+        }
+        if lineno is not None:
+            data["lineno"] = lineno
+        return self.observe(t_ms, OBS_LOG, node=node, data=data)
+
+    def cluster(
+        self,
+        t_ms: float,
+        *,
+        node: int,
+        commit: int,
+        term: int = 1,
+        leader: int | None = None,
+        role: str | None = "Follower",
+        pending_operations: int = 0,
+        last_update_ms: float | None = None,
+        last_update_age_ms: float | None = 0.0,
+        send_failures: Mapping[str, int] | None = None,
+    ) -> Observe:
+        """A ``cluster`` snapshot of ``node`` (``stalled`` = age > 1000 ms, as the watcher)."""
+        data: JsonObject = {
+            "term": term,
+            "commit": commit,
+            "pending_operations": pending_operations,
+            "leader": leader,
+            "role": role,
+            "is_voter": True,
+            "thread_status": "working",
+            "last_update_ns": None if last_update_ms is None else ms(last_update_ms),
+            "last_update_age_ms": last_update_age_ms,
+            "stalled": last_update_age_ms is not None and last_update_age_ms > 1000,
+            "send_failures": dict(send_failures or {}),
+        }
+        return self.observe(t_ms, OBS_CLUSTER, node=node, data=data)
+
+    def collection_cluster(
+        self,
+        t_ms: float,
+        *,
+        node: int,
+        collection: str,
+        replicas: Iterable[tuple[int, int, str]] | None,
+        transfers: Sequence[tuple[int, int, int]] = (),
+    ) -> Observe:
+        """A ``collection_cluster`` snapshot; ``replicas=None`` records ``visible: false`` (404)."""
+        data: JsonObject
+        if replicas is None:
+            data = {"collection": collection, "visible": False, "status": 404}
+        else:
+            data = {
+                "collection": collection,
+                "visible": True,
+                "replicas": sorted([s, p, st] for s, p, st in replicas),
+                "transfers": [list(t) for t in transfers],
+            }
+        return self.observe(t_ms, OBS_COLLECTION_CLUSTER, node=node, data=data)
+
+    # --- marks ------------------------------------------------------------------------------
+
+    def run_start(
+        self,
+        t_ms: float,
+        *,
+        existing: str = "existing",
+        new: Sequence[str] = (),
+        target_node: int | None = None,
+        target_peer: int | None = None,
+        run_id: str = "abc123",
+        scenario: str = "consensus-lag",
+        p2p_uris: Mapping[int, str] | None = None,
+    ) -> Mark:
+        """The ``run_start`` mark; ``nodes`` from ``node_peers`` (and ``p2p_uri`` if given)."""
+        nodes: list[dict[str, Any]] = []
+        for node, peer in sorted(self.node_peers.items()):
+            entry: dict[str, Any] = {
+                "node": node,
+                "url": f"http://127.0.0.1:{6330 + node}",
+                "peer_id": peer,
+            }
+            if p2p_uris and node in p2p_uris:
+                entry["p2p_uri"] = p2p_uris[node]
+            nodes.append(entry)
+        if target_peer is None and target_node is not None:
+            target_peer = self.node_peers.get(target_node)
+        data: JsonObject = {
+            "run_id": run_id,
+            "scenario": scenario,
+            "target_node": target_node,
+            "target_peer": target_peer,
+            "existing_collection": existing,
+            "new_collections": list(new),
+            "nodes": nodes,
+        }
+        return self.mark(t_ms, "run_start", data)
+
+    def phase(self, t_ms: float, phase: str) -> Mark:
+        """A ``phase`` mark."""
+        return self.mark(t_ms, "phase", {"phase": phase})
+
+    def converged(self, t_ms: float) -> Mark:
+        """The ``converged`` mark."""
+        return self.mark(t_ms, "converged")
+
+    def run_end(self, t_ms: float, reason: str = "converged", detail: str | None = None) -> Mark:
+        """The ``run_end`` mark."""
+        data: JsonObject = {"reason": reason}
+        if detail is not None:
+            data["detail"] = detail
+        return self.mark(t_ms, "run_end", data)

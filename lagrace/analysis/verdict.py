@@ -1,0 +1,182 @@
+"""The verdict: each check gives a :class:`Check`, merged Jepsen-style; :func:`analyse` runs it all.
+
+Merge order (monotone, commutative, idempotent; :data:`VERDICT_RANK`)::
+
+    reproduced  >  error  >  inconclusive  >  not_reproduced
+
+* ``reproduced`` (exit 1): a signature WARN on any peer, or a replica of an existing collection
+  seen leaving Active. Evidence of the race stands even if the run later failed.
+* ``error`` (exit 3): only when the ``run_end`` mark says ``error``.
+* ``inconclusive`` (exit 2): the lag never took hold, the cluster never converged, or the run was
+  interrupted (``run_end`` reason ``interrupted``).
+* ``not_reproduced`` (exit 0): none of the above.
+
+Failed writes are reported in the reasons but never make a reproduction on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from lagrace.analysis.disruptions import find_disruptions, first_disruption_ns
+from lagrace.analysis.findings import Disruption, Findings, SignatureHit, Verdict, WriteSummary
+from lagrace.analysis.inputs import AnalysisInput
+from lagrace.analysis.lag import Convergence, LagAssessment, assess_convergence, assess_lag
+from lagrace.analysis.signatures import find_signatures
+from lagrace.analysis.timeline import build_timeline, created_collections, format_offset
+from lagrace.analysis.writes import summarise_writes
+from lagrace.history import History
+
+VERDICT_RANK: Final[dict[Verdict, int]] = {
+    Verdict.NOT_REPRODUCED: 0,
+    Verdict.INCONCLUSIVE: 1,
+    Verdict.ERROR: 2,
+    Verdict.REPRODUCED: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One checker's verdict and why."""
+
+    verdict: Verdict
+    reasons: tuple[str, ...]
+
+
+def merge_verdicts(verdicts: Iterable[Verdict]) -> Verdict:
+    """The strongest verdict (:data:`VERDICT_RANK`); ``not_reproduced`` for none."""
+    return max(verdicts, key=VERDICT_RANK.__getitem__, default=Verdict.NOT_REPRODUCED)
+
+
+def merge_checks(checks: Sequence[Check]) -> tuple[Verdict, tuple[str, ...]]:
+    """The merged verdict; reasons of the checks that decided it first, then the others'."""
+    verdict = merge_verdicts(c.verdict for c in checks)
+    deciding = [r for c in checks if c.verdict is verdict for r in c.reasons]
+    rest = [r for c in checks if c.verdict is not verdict for r in c.reasons]
+    return verdict, tuple(deciding + rest)
+
+
+def _nodes(nodes: Iterable[int | None]) -> str:
+    shown = sorted({n for n in nodes if n is not None})
+    return ", ".join(str(n) for n in shown) or "?"
+
+
+def check_signatures(hits: Sequence[SignatureHit]) -> Check:
+    """Reproduced if any signature line was logged on any peer."""
+    if not hits:
+        return Check(Verdict.NOT_REPRODUCED, ("no signature WARN on any peer",))
+    reasons = []
+    for name in dict.fromkeys(h.signature for h in hits):
+        mine = [h for h in hits if h.signature == name]
+        first = min(mine, key=lambda h: h.at_ns)
+        where = f" ({first.collection} shard {first.shard})" if first.collection else ""
+        reasons.append(
+            f"signature {name} logged {len(mine)}x on node {_nodes(h.node for h in mine)}{where}, "
+            f"first at {format_offset(first.at_ns)}"
+        )
+    return Check(Verdict.REPRODUCED, tuple(reasons))
+
+
+def check_disruptions(disruptions: Sequence[Disruption]) -> Check:
+    """Reproduced if any replica of an existing collection left Active."""
+    if not disruptions:
+        return Check(
+            Verdict.NOT_REPRODUCED, ("no replica of the existing collection(s) left Active",)
+        )
+    reasons = []
+    keys = dict.fromkeys((d.collection, d.shard, d.replica_peer) for d in disruptions)
+    for collection, shard, replica in keys:
+        mine = [
+            d
+            for d in disruptions
+            if (d.collection, d.shard, d.replica_peer) == (collection, shard, replica)
+        ]
+        states = " -> ".join(dict.fromkeys(s for d in mine for s in d.states))
+        back = (
+            "never back to Active"
+            if any(d.back_active_ns is None for d in mine)
+            else "back to Active later"
+        )
+        reasons.append(
+            f"replica {replica} of {collection} shard {shard} left Active ({states}), seen by node "
+            f"{_nodes(d.observer_node for d in mine)}, first at "
+            f"{format_offset(min(d.first_ns for d in mine))}, {back}"
+        )
+    return Check(Verdict.REPRODUCED, tuple(reasons))
+
+
+def check_writes(writes: WriteSummary) -> Check:
+    """Never decides: failed writes are reported, they are not a reproduction by themselves."""
+    if writes.fail == 0 and writes.info == 0:
+        return Check(
+            Verdict.NOT_REPRODUCED, (f"all {writes.total} writes to the existing collection ok",)
+        )
+    return Check(
+        Verdict.NOT_REPRODUCED,
+        (
+            f"{writes.fail} failed and {writes.info} unknown-outcome writes of {writes.total} "
+            "to the existing collection (reported; failed writes alone are not a reproduction)",
+        ),
+    )
+
+
+def check_lag(lag: LagAssessment) -> Check:
+    """Inconclusive if the lag never took hold."""
+    return Check(Verdict.NOT_REPRODUCED if lag.took_hold else Verdict.INCONCLUSIVE, (lag.reason,))
+
+
+def check_convergence(convergence: Convergence) -> Check:
+    """Inconclusive if the cluster never converged."""
+    verdict = Verdict.NOT_REPRODUCED if convergence.converged else Verdict.INCONCLUSIVE
+    return Check(verdict, (convergence.reason,))
+
+
+def check_run_end(history: History) -> Check:
+    """``error`` / ``inconclusive`` from the ``run_end`` mark (a missing mark is only noted)."""
+    end = next(reversed(history.marks("run_end")), None)
+    if end is None:
+        return Check(Verdict.NOT_REPRODUCED, ("no run_end mark (the run did not record its end)",))
+    reason = end.data.get("reason")
+    detail = end.data.get("detail")
+    suffix = f": {detail}" if isinstance(detail, str) and detail else ""
+    if reason == "error":
+        return Check(Verdict.ERROR, (f"the run ended with an error{suffix}",))
+    if reason == "interrupted":
+        return Check(Verdict.INCONCLUSIVE, (f"the run was interrupted{suffix}",))
+    return Check(Verdict.NOT_REPRODUCED, (f"the run ended: {reason}{suffix}",))
+
+
+def analyse(history: History, inp: AnalysisInput) -> Findings:
+    """Run every detector over ``history`` and merge their verdicts into :class:`Findings`."""
+    signatures = find_signatures(history, inp)
+    disruptions = find_disruptions(history, inp.existing_collections)
+    writes = summarise_writes(history, inp.existing_collections)
+    lag = assess_lag(history, inp)
+    convergence = assess_convergence(history, inp, lag, created_collections(history))
+    verdict, reasons = merge_checks(
+        [
+            check_signatures(signatures),
+            check_disruptions(disruptions),
+            check_run_end(history),
+            check_lag(lag),
+            check_convergence(convergence),
+            check_writes(writes),
+        ]
+    )
+    timeline = build_timeline(
+        history, inp, signatures=signatures, disruptions=disruptions, writes=writes
+    )
+    return Findings(
+        verdict=verdict,
+        reasons=reasons,
+        signatures=signatures,
+        disruptions=disruptions,
+        writes=writes,
+        lag=lag.peers,
+        lag_took_hold=lag.took_hold,
+        converged=convergence.converged,
+        timeline=timeline,
+        first_disruption_ns=first_disruption_ns(disruptions),
+    )
