@@ -32,10 +32,22 @@ class WatchState:
     collections: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     probe_errors: dict[tuple[int, str], str] = field(default_factory=dict)
     polls: int = 0
+    updated: asyncio.Event = field(default_factory=asyncio.Event)
 
     def convergence(self, names: tuple[str, ...]) -> Convergence:
         """Judge the latest snapshots."""
         return judge_convergence(self.clusters, self.collections, self.nodes, names)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait (re-checking after every poll round) until ``predicate`` holds, or time out."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not predicate():
+                    self.updated.clear()
+                    await self.updated.wait()
+        except TimeoutError:
+            return False
+        return True
 
 
 def _probe_failed(
@@ -121,6 +133,7 @@ async def watch_node(
             for name in collections():
                 tg.create_task(poll_collection_once(api, recorder, state, name))
         state.polls += 1
+        state.updated.set()
         try:
             async with asyncio.timeout(interval_s):
                 await stop.wait()

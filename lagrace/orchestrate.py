@@ -1,0 +1,267 @@
+"""One race, end to end: preflight, run directory, (simulated) cluster, runner, analysis, report.
+
+This is the shell around :mod:`lagrace.runner`: it owns the resources of a run (HTTP clients,
+the simulated cluster's child process, the history file) and turns the finished history into
+findings, a summary and a report in the run directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import random
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lagrace import __version__
+from lagrace.analysis.findings import Findings, findings_to_json
+from lagrace.analysis.inputs import CustomSignature, analysis_input_from_history
+from lagrace.analysis.verdict import analyse
+from lagrace.api.client import HttpNodeClient
+from lagrace.clock import Clock, SystemClock, format_rfc3339
+from lagrace.errors import LagraceError
+from lagrace.history import JsonlSink, Recorder
+from lagrace.plan import make_plan
+from lagrace.preflight import Preflight, preflight
+from lagrace.render.markdown import format_summary_markdown
+from lagrace.runner import ProgressSink, RaceResult, RunHandles, run_config, run_race
+from lagrace.scenario import Scenario, scenario_to_json, validate, with_overrides
+from lagrace.simproc import SimProcess, simulated_cluster
+from lagrace.store import RunDir, check_writable, create_run_dir
+from lagrace.tailer import LogTail, start_offset
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """A finished run: where it is, what it found, how the race ended."""
+
+    run_dir: RunDir
+    findings: Findings
+    result: RaceResult
+    report_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The cluster to race: URLs, optional log files, and the sim process if we started it."""
+
+    urls: tuple[str, ...]
+    logs: tuple[Path | None, ...]
+    sim: SimProcess | None
+
+
+@contextlib.asynccontextmanager
+async def _clients(
+    urls: tuple[str, ...], recorder: Recorder, api_key: str | None
+) -> AsyncIterator[list[HttpNodeClient]]:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(HttpNodeClient(i + 1, url, recorder, api_key=api_key))
+            for i, url in enumerate(urls)
+        ]
+        yield clients
+
+
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """What a started run knows, for config.json and the analysis."""
+
+    scenario: Scenario
+    run_id: str
+    clock: Clock
+    found: Preflight
+    target: Target
+    mark: dict[str, Any]  # the run_start mark's data
+
+
+def _config_json(run: _Started, status: str) -> dict[str, Any]:
+    scenario, run_id, clock, found, target, plan_data = (
+        run.scenario,
+        run.run_id,
+        run.clock,
+        run.found,
+        run.target,
+        run.mark,
+    )
+    return {
+        "run_id": run_id,
+        "scenario": scenario.run.name,
+        "seed": scenario.run.seed,
+        "status": status,
+        "anchor_unix_ns": clock.anchor.unix_ns,
+        "anchor": clock.anchor.isoformat(),
+        "started": format_rfc3339(clock.anchor.unix_ns),
+        "updated": format_rfc3339(clock.wall_ns()),
+        "versions": {
+            "lagrace": __version__,
+            "python": platform.python_version(),
+            "qdrant": {str(k): v for k, v in found.versions.items()},
+        },
+        "nodes": [
+            {
+                "node": n.node,
+                "url": n.url,
+                "peer_id": n.peer_id,
+                "log": None if log is None else str(log),
+            }
+            for n, log in zip(found.nodes, target.logs, strict=True)
+        ],
+        "target": {"node": plan_data["target_node"], "peer_id": plan_data["target_peer"]},
+        "existing_collection": plan_data["existing_collection"],
+        "new_collections": plan_data["new_collections"],
+        "sim": None
+        if target.sim is None
+        else {"mode": target.sim.mode, "seed": target.sim.seed, "model": target.sim.model},
+        "config": scenario_to_json(scenario),
+    }
+
+
+async def _race_target(
+    scenario: Scenario,
+    target: Target,
+    *,
+    run_id: str,
+    clock: Clock,
+    recorder: Recorder,
+    api_key: str | None,
+    runs_dir: Path,
+    run_dir: RunDir | None,
+    on_progress: ProgressSink | None,
+) -> tuple[RunDir, RaceResult, _Started]:
+    async with _clients(target.urls, recorder, api_key) as clients:
+        found = await preflight(clients)
+        for client, ref in zip(clients, found.nodes, strict=True):
+            client.set_peer_id(ref.peer_id)
+        plan = make_plan(scenario, found.nodes, run_id, found.leader_peer)
+        if run_dir is None:  # a real cluster: only now, after every check, make the directory
+            run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
+            recorder.attach(JsonlSink(run_dir.history))
+        mark = run_config(scenario_json=scenario_to_json(scenario), nodes=found.nodes, plan=plan)
+        mark["signatures"] = dict(scenario.signatures)
+        for entry in mark["nodes"]:
+            entry["p2p_uri"] = found.p2p_uris.get(entry["peer_id"])
+        recorder.mark("run_start", mark)
+        started = _Started(scenario, run_id, clock, found, target, mark)
+        run_dir.write_json(run_dir.config, _config_json(started, "running"))
+        from_start = target.sim is not None
+        tails = {
+            ref.node: LogTail(
+                path=log,
+                node=ref.node,
+                peer_id=ref.peer_id,
+                offset=start_offset(log, from_beginning=from_start),
+            )
+            for ref, log in zip(found.nodes, target.logs, strict=True)
+            if log is not None
+        }
+        handles = RunHandles(
+            scenario=scenario,
+            plan=plan,
+            nodes=found.nodes,
+            apis={c.node: c for c in clients},
+            recorder=recorder,
+            logs=tails,
+            raw_log_path=run_dir.node_log,
+            on_progress=on_progress,
+        )
+        result = await run_race(handles, clock, found.leader_node)
+        return run_dir, result, started
+
+
+async def run_scenario(
+    scenario: Scenario,
+    *,
+    api_key: str | None = None,
+    on_progress: ProgressSink | None = None,
+    report: bool | None = None,
+) -> RunOutcome:
+    """Run one race as the scenario says and write its run directory."""
+    if scenario.run.seed is None:
+        scenario = with_overrides(scenario, {"run.seed": random.SystemRandom().randrange(2**31)})
+    scenario = validate(scenario)
+    runs_dir = Path(scenario.run.runs_dir)
+    check_writable(runs_dir)
+    run_id = secrets.token_hex(3)
+    clock = SystemClock()
+    recorder = Recorder(clock)
+    try:
+        if scenario.uses_sim:
+            run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
+            recorder.attach(JsonlSink(run_dir.history))
+            run_dir.sim.mkdir()
+            seed = scenario.run.seed
+            assert seed is not None
+            async with simulated_cluster(
+                nodes=scenario.cluster.sim_nodes,
+                mode=scenario.cluster.sim_mode,
+                seed=seed,
+                log_dir=run_dir.sim,
+            ) as sim:
+                target = Target(
+                    urls=tuple(n.url for n in sim.nodes),
+                    logs=tuple(n.log for n in sim.nodes),
+                    sim=sim,
+                )
+                out = await _race_target(
+                    scenario,
+                    target,
+                    run_id=run_id,
+                    clock=clock,
+                    recorder=recorder,
+                    api_key=api_key,
+                    runs_dir=runs_dir,
+                    run_dir=run_dir,
+                    on_progress=on_progress,
+                )
+        else:
+            logs = tuple(Path(p) for p in scenario.cluster.logs) or (None,) * len(
+                scenario.cluster.nodes
+            )
+            target = Target(urls=scenario.cluster.nodes, logs=logs, sim=None)
+            out = await _race_target(
+                scenario,
+                target,
+                run_id=run_id,
+                clock=clock,
+                recorder=recorder,
+                api_key=api_key,
+                runs_dir=runs_dir,
+                run_dir=None,
+                on_progress=on_progress,
+            )
+    finally:
+        recorder.close()
+    run_dir, result, started = out
+    return _finish(
+        started, run_dir, recorder, result, report=scenario.run.report if report is None else report
+    )
+
+
+def _finish(
+    run: _Started, run_dir: RunDir, recorder: Recorder, result: RaceResult, *, report: bool
+) -> RunOutcome:
+    """Analyse the history and write findings, summary, config status and the report."""
+    history = recorder.history()
+    inp = analysis_input_from_history(
+        history,
+        custom_signatures=[CustomSignature.compile(n, p) for n, p in run.scenario.signatures],
+    )
+    findings = analyse(history, inp)
+    run_dir.write_json(run_dir.findings, findings_to_json(findings))
+    status = {"interrupted": "interrupted", "error": "error"}.get(result.reason, "complete")
+    config = _config_json(run, status)
+    config["end"] = {"reason": result.reason, "detail": result.detail, "deleted": result.deleted}
+    run_dir.write_json(run_dir.config, config)
+    run_dir.write_text(run_dir.summary, format_summary_markdown(findings, config))
+    report_error = None
+    if report:
+        from lagrace.report import render_report  # noqa: PLC0415  # matplotlib loads only when asked
+
+        try:
+            render_report(run_dir.path)
+        except LagraceError as exc:
+            report_error = str(exc)
+    return RunOutcome(run_dir, findings, result, report_error)

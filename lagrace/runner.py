@@ -1,0 +1,282 @@
+"""The race runner: setup, lag, burst, hammer, watch, settle, cleanup — on one loop, one clock.
+
+``run_race`` interprets a :class:`~lagrace.plan.Plan` against a cluster reached through
+:class:`~lagrace.api.protocol.NodeApi` clients, with every call, snapshot and log line recorded
+in the run's history. It never decides the verdict: that is :mod:`lagrace.analysis`'s job on
+the finished history. It is the hub of the race and therefore a little longer than most
+modules: each phase is a short coroutine below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import structlog
+
+from lagrace.api.protocol import NodeApi
+from lagrace.clock import NS_PER_S, Clock
+from lagrace.errors import ClusterError
+from lagrace.history import Recorder, run_flusher
+from lagrace.plan import NodeRef, Plan, make_points
+from lagrace.scenario import Scenario
+from lagrace.snapshots import Convergence
+from lagrace.tailer import LogTail, tail_log
+from lagrace.watchers import WatchState, watch_node
+from lagrace.workers import (
+    RaceContext,
+    collection_body,
+    create_in_burst,
+    hammer,
+    propose_slow_down,
+)
+
+log = structlog.get_logger("lagrace.runner")
+
+SETUP_TIMEOUT_S: Final = 60.0
+PRELOAD_BATCH: Final = 64
+CLEANUP_TIMEOUT_S: Final = 30.0
+INTERRUPT_CLEANUP_S: Final = 1.5
+STRAGGLER_GRACE_S: Final = 5.0
+SETTLE_CHECK_S: Final = 0.25
+
+
+@dataclass(slots=True)
+class RaceResult:
+    """How the race phase ended (the verdict comes later, from the history)."""
+
+    reason: str = "time_limit"  # converged | time_limit | interrupted | error
+    detail: str | None = None
+    converged: bool = False
+    created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot of a run in progress, for the live display."""
+
+    phase: str
+    elapsed_s: float
+    remaining_s: float
+    sent: int
+    ok: int
+    failed: int
+    detail: str
+
+
+ProgressSink = Callable[[Progress], None]
+
+
+@dataclass(slots=True)
+class RunHandles:
+    """Everything ``run_race`` needs that the caller set up."""
+
+    scenario: Scenario
+    plan: Plan
+    nodes: tuple[NodeRef, ...]
+    apis: Mapping[int, NodeApi]
+    recorder: Recorder
+    logs: Mapping[int, LogTail]
+    raw_log_path: Callable[[int], Path]
+    on_progress: ProgressSink | None = None
+    phase: str = "setup"
+
+
+async def _phase(h: RunHandles, name: str) -> None:
+    h.phase = name
+    h.recorder.mark("phase", {"phase": name})
+    log.info("phase", phase=name)
+
+
+async def setup_existing(h: RunHandles, state: WatchState, leader_node: int) -> None:
+    """Create the existing collection, wait until every peer sees it all Active, preload it."""
+    s, name = h.scenario, h.plan.existing
+    body = collection_body(s.existing.shards, s.existing.replication_factor, s.existing.vector_size)
+    reply = await h.apis[leader_node].create_collection(name, body, worker="setup")
+    if not reply.ok:
+        raise ClusterError(f"could not create {name}: {reply.error or reply.status}")
+
+    def all_active() -> bool:
+        return state.convergence((name,)).converged
+
+    if not await state.wait_until(all_active, SETUP_TIMEOUT_S):
+        why = state.convergence((name,)).why_not
+        raise ClusterError(f"{name} did not become Active on every peer in time: {why}")
+    await _phase(h, "preload")
+    rng = random.Random(f"{s.run.seed}-preload")
+    for start in range(0, s.existing.preload, PRELOAD_BATCH):
+        count = min(PRELOAD_BATCH, s.existing.preload - start)
+        node = h.nodes[(start // PRELOAD_BATCH) % len(h.nodes)].node
+        points = make_points(rng, start, count, s.existing.vector_size)
+        done = await h.apis[node].upsert_points(name, points, wait=True, worker="setup")
+        if not done.ok:
+            raise ClusterError(f"could not preload {name} through node {node}: {done.error}")
+
+
+async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceResult) -> None:
+    """Lag, burst and hammer concurrently; stop once settled after the lag or at the limit."""
+    s, plan, clock = h.scenario, h.plan, ctx.clock
+    ctx.origin_ns = clock.now_ns()
+    deadline = ctx.origin_ns + int(s.run.time_limit_s * NS_PER_S)
+    settle_deadline = min(
+        deadline, ctx.origin_ns + plan.lag_end_ns + int(s.run.settle_s * NS_PER_S)
+    )
+    gate = asyncio.Semaphore(s.burst.concurrency)
+    async with asyncio.TaskGroup() as tg:
+        hammers = [tg.create_task(hammer(ctx, w)) for w in range(s.hammer.workers)]
+        scheduled = [
+            tg.create_task(propose_slow_down(ctx, step, f"lag-{i}"))
+            for i, step in enumerate(plan.slow_downs)
+        ]
+        scheduled += [
+            tg.create_task(create_in_burst(ctx, step, gate, f"burst-{k}"))
+            for k, step in enumerate(plan.creates)
+        ]
+        for step in plan.creates:
+            result.created.append(step.name)
+        names = plan.created_names
+        lag_over = ctx.origin_ns + plan.lag_end_ns
+        while True:
+            now = clock.now_ns()
+            if now >= deadline:
+                result.reason, result.detail = "time_limit", "time limit reached"
+                break
+            if now >= lag_over and all(t.done() for t in scheduled):
+                verdict: Convergence = state.convergence(names)
+                if verdict.converged:
+                    result.reason, result.converged = "converged", True
+                    h.recorder.mark("converged", {})
+                    break
+                if now >= settle_deadline:
+                    result.reason = "time_limit"
+                    result.detail = f"not converged after the lag: {verdict.why_not}"
+                    break
+            _report_progress(h, ctx, deadline)
+            await asyncio.sleep(SETTLE_CHECK_S)
+        ctx.stop.set()
+        await _drain(scheduled, STRAGGLER_GRACE_S)
+        await _drain(hammers, STRAGGLER_GRACE_S)
+
+
+async def _drain(tasks: list[asyncio.Task[None]], grace_s: float) -> None:
+    """Give tasks ``grace_s`` to finish, then cancel what is left (their calls record info)."""
+    pending = [t for t in tasks if not t.done()]
+    if not pending:
+        return
+    _, still = await asyncio.wait(pending, timeout=grace_s)
+    for task in still:
+        task.cancel()
+
+
+def _report_progress(h: RunHandles, ctx: RaceContext, deadline: int) -> None:
+    if h.on_progress is None:
+        return
+    now = ctx.clock.now_ns()
+    h.on_progress(
+        Progress(
+            phase=h.phase,
+            elapsed_s=(now - ctx.origin_ns) / NS_PER_S,
+            remaining_s=max(0.0, (deadline - now) / NS_PER_S),
+            sent=ctx.stats.sent,
+            ok=ctx.stats.ok,
+            failed=ctx.stats.failed,
+            detail=f"{len(h.recorder.events)} events",
+        )
+    )
+
+
+async def cleanup(h: RunHandles, names: list[str], leader_node: int, budget_s: float) -> list[str]:
+    """Delete what this run created (never anything else), within ``budget_s``."""
+    deleted: list[str] = []
+    if h.scenario.run.keep:
+        return deleted
+    try:
+        async with asyncio.timeout(budget_s):
+            for name in names:
+                reply = await h.apis[leader_node].delete_collection(
+                    name, timeout_s=max(1, int(budget_s)), worker="cleanup"
+                )
+                if reply.ok:
+                    deleted.append(name)
+    except TimeoutError:
+        h.recorder.mark("cleanup_incomplete", {"deleted": deleted, "wanted": names})
+    return deleted
+
+
+async def run_race(h: RunHandles, clock: Clock, leader_node: int) -> RaceResult:
+    """The whole run against a prepared cluster: returns how it ended (interrupts included)."""
+    result = RaceResult()
+    state = WatchState(nodes=len(h.nodes))
+    ctx = RaceContext(clock=clock, scenario=h.scenario, plan=h.plan, nodes=h.nodes, apis=h.apis)
+    watching: list[str] = [h.plan.existing]
+    created_sent: set[str] = set()
+
+    def watched() -> tuple[str, ...]:
+        return tuple(watching) + tuple(sorted(created_sent))
+
+    stop_watch = asyncio.Event()
+    try:
+        async with asyncio.TaskGroup() as tg:
+            flusher = tg.create_task(run_flusher(h.recorder))
+            for node, tail in h.logs.items():
+                tg.create_task(tail_log(tail, h.recorder, h.raw_log_path(node), stop_watch))
+            for api in h.apis.values():
+                tg.create_task(
+                    watch_node(
+                        api,
+                        h.recorder,
+                        state,
+                        collections=watched,
+                        interval_s=h.scenario.watch.interval_s,
+                        stop=stop_watch,
+                    )
+                )
+            try:
+                await _phase(h, "setup")
+                result.created.append(h.plan.existing)
+                await setup_existing(h, state, leader_node)
+                await _phase(h, "race")
+                created_sent.update(step.name for step in h.plan.creates)
+                await race(h, ctx, state, result)
+                await _phase(h, "cleanup")
+                result.deleted = await cleanup(h, result.created, leader_node, CLEANUP_TIMEOUT_S)
+                await _phase(h, "done")
+            finally:
+                stop_watch.set()
+                ctx.stop.set()
+                flusher.cancel()
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        result.reason, result.detail = "interrupted", "interrupted by a signal"
+        h.recorder.mark("interrupted", {})
+        with contextlib.suppress(TimeoutError):  # the bounded attempt is all we promise
+            async with asyncio.timeout(INTERRUPT_CLEANUP_S):
+                result.deleted = await cleanup(h, result.created, leader_node, INTERRUPT_CLEANUP_S)
+    except ClusterError as exc:
+        result.reason, result.detail = "error", str(exc)
+    h.recorder.mark("run_end", {"reason": result.reason, "detail": result.detail})
+    h.recorder.flush()
+    return result
+
+
+def run_config(
+    *, scenario_json: dict[str, Any], nodes: tuple[NodeRef, ...], plan: Plan
+) -> dict[str, Any]:
+    """The ``run_start`` mark's data (also recorded in config.json)."""
+    return {
+        "run_id": plan.run_id,
+        "scenario": scenario_json["run"]["name"],
+        "target_node": plan.target.node,
+        "target_peer": plan.target.peer_id,
+        "existing_collection": plan.existing,
+        "new_collections": [c.name for c in plan.creates],
+        "nodes": [{"node": n.node, "url": n.url, "peer_id": n.peer_id} for n in nodes],
+    }
