@@ -1,0 +1,71 @@
+"""Tests of watcher snapshots and the live convergence judgement."""
+
+from __future__ import annotations
+
+from lagrace.api.models import ClusterStatus, CollectionCluster, ReplicaView, SendFailure
+from lagrace.clock import NS_PER_MS, WallAnchor
+from lagrace.snapshots import cluster_changed, cluster_data, collection_data, judge_convergence
+
+ANCHOR = WallAnchor(unix_ns=1_000_000 * NS_PER_MS)
+
+
+def _status(commit: int = 10, last_update_ms: int = 1_000_000, pending: int = 0) -> ClusterStatus:
+    return ClusterStatus(
+        peer_id=7,
+        peers={7: "http://127.0.0.1:1/", 8: "http://127.0.0.1:2/"},
+        term=1,
+        commit=commit,
+        pending_operations=pending,
+        leader=7,
+        role="Leader",
+        is_voter=True,
+        thread_status="working",
+        thread_error=None,
+        last_update_unix_ns=last_update_ms * NS_PER_MS,
+        message_send_failures={"http://127.0.0.1:2/": SendFailure(3, "timeout", None)},
+    )
+
+
+def test_cluster_data_places_last_update_on_the_run_axis() -> None:
+    """last_update becomes run-axis ns; its age is measured against the wall clock now."""
+    data = cluster_data(_status(last_update_ms=1_000_500), ANCHOR, (1_002_000) * NS_PER_MS)
+    assert data["last_update_ns"] == 500 * NS_PER_MS
+    assert data["last_update_age_ms"] == 1500.0
+    assert data["stalled"] is True
+    assert data["send_failures"] == {"http://127.0.0.1:2/": 3}
+
+
+def test_only_real_changes_are_recorded() -> None:
+    """A growing age alone is not a change; a new commit is."""
+    a = cluster_data(_status(), ANCHOR, 1_000_100 * NS_PER_MS)
+    b = cluster_data(_status(), ANCHOR, 1_000_200 * NS_PER_MS)
+    assert cluster_changed(None, a)
+    assert not cluster_changed(a, b)
+    assert cluster_changed(a, cluster_data(_status(commit=11), ANCHOR, 1_000_200 * NS_PER_MS))
+
+
+def _coll(states: list[str]) -> dict[str, object]:
+    info = CollectionCluster(
+        peer_id=7,
+        shard_count=1,
+        replicas=tuple(ReplicaView(0, 7 + i, s, i == 0) for i, s in enumerate(states)),
+    )
+    return collection_data("c", info, 200)
+
+
+def test_convergence_needs_same_commit_no_pending_all_active() -> None:
+    """Each condition of convergence is checked and named when it fails."""
+    now = 1_000_000 * NS_PER_MS
+    fine = cluster_data(_status(), ANCHOR, now)
+    clusters = {1: fine, 2: fine}
+    colls = {(1, "c"): _coll(["Active", "Active"]), (2, "c"): _coll(["Active", "Active"])}
+    assert judge_convergence(clusters, colls, 2, ("c",)).converged
+    behind = {1: fine, 2: cluster_data(_status(commit=9), ANCHOR, now)}
+    assert "commits differ" in (judge_convergence(behind, colls, 2, ("c",)).why_not or "")
+    dead = {**colls, (2, "c"): _coll(["Active", "Dead"])}
+    why = judge_convergence(clusters, dead, 2, ("c",)).why_not or ""
+    assert "replica 8 is Dead" in why
+    hidden = {**colls, (2, "c"): collection_data("c", None, 404)}
+    assert "does not show c" in (judge_convergence(clusters, hidden, 2, ("c",)).why_not or "")
+    pending = {1: fine, 2: cluster_data(_status(pending=2), ANCHOR, now)}
+    assert judge_convergence(pending, colls, 2, ("c",)).why_not == "pending operations"
