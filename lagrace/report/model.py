@@ -1,0 +1,609 @@
+"""What the report shows, extracted from a run's history: lanes, windows, bands, points, marks.
+
+Pure: :func:`build_model` takes the already-read history, config and findings and returns a
+frozen :class:`ReportModel` that the HTML timeline, the PNG plots and the Perfetto trace all
+draw from. Every instant is run-clock nanoseconds (``*_ns``), the axis of :mod:`lagrace.clock`.
+
+Where things come from (docs/run-directory.md):
+
+* lanes: one per peer (``config.json`` ``nodes``, the ``run_start`` mark, any node seen) and
+  one per worker (every ``invoke``);
+* slow-down windows: the ``TestSlowDown: sleeping for {ms}ms on peer {id}`` /
+  ``finished sleeping`` log lines of the stalled peer, or, when a peer has none, derived from
+  the ``test_slow_down`` operations and their ``duration``;
+* replica bands: ``collection_cluster`` observations, one period per snapshot, per replica;
+* creates: ``create_collection`` operations plus the first ``visible`` snapshot per peer;
+* lag: ``cluster`` observations, commit gap against the largest commit seen at that time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from lagrace.analysis.findings import Findings
+from lagrace.events import (
+    OBS_CLUSTER,
+    OBS_COLLECTION_CLUSTER,
+    OBS_LOG,
+    OBS_PROBE_ERROR,
+    Complete,
+    Invoke,
+    Mark,
+    Observe,
+    Outcome,
+)
+from lagrace.history import History
+
+ABSENT: Final = "absent"  # band state while an observer does not have the collection
+
+_SLEEPING = re.compile(r"TestSlowDown: sleeping for (\d+)\s*ms on peer (\d+)")
+_FINISHED = re.compile(r"TestSlowDown: finished sleeping on peer (\d+)")
+_REQ_PEER = re.compile(r"peer_id\W{0,3}(\d+)")
+_REQ_DURATION = re.compile(r"duration\W{0,3}(\d+(?:\.\d*)?)")
+_REQ_COLLECTION = re.compile(r"/collections/([^/?\s\"']+)")
+# INFO/DEBUG lines worth a marker next to the WARNs (notes §4.2, §4.4, §4.5).
+_SELECTED = re.compile(
+    r"TestSlowDown|Creating collection|Deleting collection|Set shard replica state|"
+    r"Changing shard|Deactivating peer|Consensus stopped"
+)
+_WORKER_ORDER: Final = ("setup", "lag", "burst", "hammer", "watch-cluster", "watch-coll", "cleanup")
+
+LogKind = Literal["warn", "error", "log"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """One horizontal lane of the timeline: a peer (node) or a worker."""
+
+    key: str  # "peer-2" or "worker-hammer-0": stable ids for the HTML and tests
+    kind: Literal["peer", "worker"]
+    label: str
+    node: int | None = None
+    peer_id: int | None = None
+    worker: str | None = None
+    target: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A slow-down window: ``node``'s consensus thread slept from ``start_ns`` to ``end_ns``."""
+
+    node: int | None
+    peer_id: int | None
+    start_ns: int
+    end_ns: int
+    source: Literal["log", "derived"]
+    duration_ms: int | None = None
+    finished_seen: bool = True  # False: no "finished sleeping" line, end derived from the ms
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """One replica state held over a period, as ``node`` (the observer) saw it."""
+
+    node: int | None
+    collection: str
+    shard: int | None  # None for an ``absent`` band covering the whole collection row
+    replica_peer: int | None
+    state: str
+    start_ns: int
+    end_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRow:
+    """The rows of one collection under one observer: a stripe per replica (shard, peer)."""
+
+    node: int | None
+    collection: str
+    replicas: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpPoint:
+    """One operation: invocation, completion (if any) and outcome."""
+
+    op_id: int
+    worker: str
+    op: str
+    node: int | None
+    invoked_ns: int
+    completed_ns: int | None
+    outcome: Outcome
+    status: int | None = None
+    error: str | None = None
+    request: str = ""
+    response: str | None = None
+
+    @property
+    def latency_ns(self) -> int | None:
+        """Completion minus invocation (``None`` if it never completed)."""
+        return None if self.completed_ns is None else self.completed_ns - self.invoked_ns
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMark:
+    """A collection create: sent, acknowledged, and when each peer first saw it."""
+
+    collection: str
+    op_id: int
+    worker: str
+    node: int | None
+    sent_ns: int
+    ack_ns: int | None
+    outcome: Outcome
+    status: int | None
+    error: str | None
+    visible: tuple[tuple[int, int], ...]  # (observer node, first visible t_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class LogMark:
+    """A server log line worth a marker (WARN/ERROR, or a selected INFO/DEBUG line)."""
+
+    node: int | None
+    peer_id: int | None
+    at_ns: int
+    level: str
+    target: str
+    message: str
+    kind: LogKind
+
+
+@dataclass(frozen=True, slots=True)
+class LagPoint:
+    """``node``'s commit gap at ``t_ns``: the largest commit seen minus its own."""
+
+    t_ns: int
+    node: int
+    gap: int
+    commit: int
+    pending: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseMark:
+    """A ``phase`` (or other named) mark of the driver."""
+
+    name: str
+    t_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeError:
+    """A watcher's probe of ``node`` failed (``recovered`` when it answered again)."""
+
+    node: int | None
+    t_ns: int
+    probe: str
+    text: str
+    recovered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportModel:
+    """Everything the report draws; built by :func:`build_model`."""
+
+    run_id: str
+    scenario: str
+    status: str
+    anchor_unix_ns: int | None
+    target_node: int | None
+    existing_collection: str | None
+    start_ns: int
+    end_ns: int
+    lanes: tuple[Lane, ...]
+    windows: tuple[Window, ...]
+    rows: tuple[CollectionRow, ...]
+    bands: tuple[Band, ...]
+    ops: tuple[OpPoint, ...]
+    creates: tuple[CreateMark, ...]
+    logs: tuple[LogMark, ...]
+    lag: tuple[LagPoint, ...]
+    phases: tuple[PhaseMark, ...]
+    probe_errors: tuple[ProbeError, ...]
+    findings: Findings | None
+    notes: tuple[str, ...]
+
+    def lane(self, key: str) -> Lane | None:
+        """The lane called ``key``."""
+        return next((lane for lane in self.lanes if lane.key == key), None)
+
+    def upserts(self) -> list[OpPoint]:
+        """The upsert operations, in invoke order."""
+        return [p for p in self.ops if p.op == "upsert"]
+
+
+def peer_lane_key(node: int | None) -> str:
+    """``peer-<node>`` (``peer-unknown`` without a node)."""
+    return f"peer-{node}" if node is not None else "peer-unknown"
+
+
+def worker_lane_key(worker: str) -> str:
+    """``worker-<name>``."""
+    return f"worker-{worker}"
+
+
+def is_watcher(worker: str) -> bool:
+    """Pollers (``watch-*``): their many ``ok`` probes are not drawn."""
+    return worker.startswith("watch-")
+
+
+def _as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _nodes(config: Mapping[str, Any], history: History) -> dict[int, int | None]:
+    """node -> peer id, from config.json, the run_start mark and every event."""
+    nodes: dict[int, int | None] = {}
+
+    def add(node: Any, peer: Any) -> None:
+        n = _as_int(node)
+        if n is None:
+            return
+        p = _as_int(peer)
+        if nodes.get(n) is None:
+            nodes[n] = p
+
+    for entry in config.get("nodes") or ():
+        if isinstance(entry, Mapping):
+            add(entry.get("node"), entry.get("peer_id"))
+    start = history.first_mark("run_start")
+    if start is not None:
+        for entry in start.data.get("nodes") or ():
+            if isinstance(entry, Mapping):
+                add(entry.get("node"), entry.get("peer_id"))
+    for event in history:
+        if isinstance(event, Invoke | Complete | Observe):
+            add(event.node, event.peer_id)
+    return dict(sorted(nodes.items()))
+
+
+def _worker_sort_key(worker: str) -> tuple[int, str]:
+    for rank, prefix in enumerate(_WORKER_ORDER):
+        if worker == prefix or worker.startswith(f"{prefix}-"):
+            return rank, worker
+    return len(_WORKER_ORDER), worker
+
+
+def _log_at(event: Observe) -> int:
+    at = _as_int(event.data.get("at_ns"))
+    return at if at is not None else event.t_ns
+
+
+def _windows(
+    logs: Sequence[Observe],
+    slow_ops: Sequence[OpPoint],
+    peer_node: Mapping[int, int],
+    default_peer: int | None,
+) -> list[Window]:
+    open_: dict[int, list[tuple[Observe, int]]] = {}
+    windows: list[Window] = []
+    for event in logs:
+        message = str(event.data.get("message", ""))
+        if m := _SLEEPING.search(message):
+            open_.setdefault(int(m.group(2)), []).append((event, int(m.group(1))))
+        elif (m := _FINISHED.search(message)) and open_.get(peer := int(m.group(1))):
+            begin, ms = open_[peer].pop(0)
+            start = _log_at(begin)
+            windows.append(
+                Window(
+                    node=peer_node.get(peer, begin.node),
+                    peer_id=peer,
+                    start_ns=start,
+                    end_ns=max(start, _log_at(event)),
+                    source="log",
+                    duration_ms=ms,
+                )
+            )
+    for peer, pending in open_.items():
+        for begin, ms in pending:
+            start = _log_at(begin)
+            windows.append(
+                Window(
+                    node=peer_node.get(peer, begin.node),
+                    peer_id=peer,
+                    start_ns=start,
+                    end_ns=start + ms * 1_000_000,
+                    source="log",
+                    duration_ms=ms,
+                    finished_seen=False,
+                )
+            )
+    logged_peers = {w.peer_id for w in windows}
+    for op in slow_ops:
+        if op.outcome is Outcome.FAIL:
+            continue  # did not take effect
+        pm = _REQ_PEER.search(op.request)
+        if pm:
+            sleepers: list[int | None] = [int(pm.group(1))]
+        elif "peer_id=None" in op.request and peer_node:
+            sleepers = list(peer_node)  # no peer_id: every peer sleeps (notes §2.7)
+        else:
+            sleepers = [default_peer]
+        dm = _REQ_DURATION.search(op.request)
+        seconds = float(dm.group(1)) if dm else 1.0  # Qdrant's default duration (notes §2.7)
+        start = op.completed_ns if op.outcome is Outcome.OK and op.completed_ns else op.invoked_ns
+        windows += [
+            Window(
+                node=peer_node.get(slept) if slept is not None else None,
+                peer_id=slept,
+                start_ns=start,
+                end_ns=start + int(seconds * 1e9),
+                source="derived",
+                duration_ms=int(seconds * 1000),
+                finished_seen=False,
+            )
+            for slept in sleepers
+            if slept not in logged_peers
+        ]
+    return sorted(windows, key=lambda w: (w.start_ns, w.node or 0))
+
+
+def _ops(history: History) -> list[OpPoint]:
+    points = []
+    for operation in history.operations():
+        inv, comp = operation.invoke, operation.complete
+        points.append(
+            OpPoint(
+                op_id=inv.op_id,
+                worker=inv.worker,
+                op=inv.op,
+                node=inv.node,
+                invoked_ns=inv.t_ns,
+                completed_ns=None if comp is None else comp.t_ns,
+                outcome=operation.outcome,
+                status=None if comp is None else comp.status,
+                error=None if comp is None else comp.error,
+                request=inv.request,
+                response=None if comp is None else comp.response,
+            )
+        )
+    return points
+
+
+def _replica_bands(
+    node: int | None, collection: str, events: Sequence[Observe], end_ns: int
+) -> tuple[CollectionRow, list[Band]]:
+    """One observer's snapshots of one collection as per-replica state periods."""
+    replicas: set[tuple[int, int]] = set()
+    open_: dict[tuple[int | None, int | None], tuple[str, int]] = {}
+    bands: list[Band] = []
+
+    def close(key: tuple[int | None, int | None], at: int) -> None:
+        state, since = open_.pop(key)
+        bands.append(Band(node, collection, key[0], key[1], state, since, max(since, at)))
+
+    for event in events:
+        now: dict[tuple[int | None, int | None], str] = {}
+        if event.data.get("visible") is False:
+            now[(None, None)] = ABSENT
+        else:
+            for entry in event.data.get("replicas") or ():
+                if isinstance(entry, Sequence) and len(entry) >= 3:
+                    shard, peer = _as_int(entry[0]), _as_int(entry[1])
+                    if shard is not None and peer is not None:
+                        replicas.add((shard, peer))
+                        now[(shard, peer)] = str(entry[2])
+        for key in [k for k in open_ if now.get(k) != open_[k][0]]:
+            close(key, event.t_ns)
+        for key, state in now.items():
+            if key not in open_:
+                open_[key] = (state, event.t_ns)
+    for key in list(open_):
+        close(key, end_ns)
+    return CollectionRow(node, collection, tuple(sorted(replicas))), bands
+
+
+def _bands(
+    snapshots: Sequence[Observe], end_ns: int, collection_order: Sequence[str]
+) -> tuple[list[CollectionRow], list[Band]]:
+    series: dict[tuple[int | None, str], list[Observe]] = {}
+    for event in snapshots:
+        collection = event.data.get("collection")
+        if isinstance(collection, str):
+            series.setdefault((event.node, collection), []).append(event)
+    order = {name: i for i, name in enumerate(collection_order)}
+    rows: list[CollectionRow] = []
+    bands: list[Band] = []
+    for node, collection in sorted(
+        series, key=lambda k: (k[0] or 0, order.get(k[1], len(order)), k[1])
+    ):
+        row, row_bands = _replica_bands(node, collection, series[(node, collection)], end_ns)
+        rows.append(row)
+        bands += row_bands
+    bands.sort(key=lambda b: (b.start_ns, b.node or 0, b.collection, b.shard or 0))
+    return rows, bands
+
+
+def _creates(
+    ops: Sequence[OpPoint], snapshots: Sequence[Observe], known: Sequence[str]
+) -> list[CreateMark]:
+    first_visible: dict[str, dict[int, int]] = {}
+    for event in snapshots:
+        name = event.data.get("collection")
+        if isinstance(name, str) and event.data.get("visible") is not False and event.node:
+            first_visible.setdefault(name, {}).setdefault(event.node, event.t_ns)
+    marks = []
+    for op in ops:
+        if op.op != "create_collection":
+            continue
+        name = collection_of(op.request, known)
+        visible = first_visible.get(name, {})
+        marks.append(
+            CreateMark(
+                collection=name,
+                op_id=op.op_id,
+                worker=op.worker,
+                node=op.node,
+                sent_ns=op.invoked_ns,
+                ack_ns=op.completed_ns,
+                outcome=op.outcome,
+                status=op.status,
+                error=op.error,
+                visible=tuple(sorted(visible.items())),
+            )
+        )
+    return marks
+
+
+def collection_of(request: str, known: Iterable[str]) -> str:
+    """The collection a request summary names: a known name in it, else ``/collections/<c>``."""
+    for name in sorted(known, key=len, reverse=True):
+        if name and name in request:
+            return name
+    m = _REQ_COLLECTION.search(request)
+    words = request.split(maxsplit=1)
+    return m.group(1) if m else (words[0] if words else "?")
+
+
+def _lag(cluster: Sequence[Observe]) -> list[LagPoint]:
+    latest: dict[int, tuple[int, int]] = {}
+    points: list[LagPoint] = []
+    for event in cluster:
+        commit = _as_int(event.data.get("commit"))
+        if event.node is None or commit is None:
+            continue
+        latest[event.node] = (commit, _as_int(event.data.get("pending_operations")) or 0)
+        top = max(c for c, _ in latest.values())
+        for node, (c, pending) in sorted(latest.items()):
+            points.append(LagPoint(event.t_ns, node, top - c, c, pending))
+    return points
+
+
+def _log_marks(logs: Sequence[Observe]) -> list[LogMark]:
+    marks = []
+    for event in logs:
+        level = str(event.data.get("level", ""))
+        message = str(event.data.get("message", ""))
+        if level == "WARN":
+            kind: LogKind = "warn"
+        elif level == "ERROR":
+            kind = "error"
+        elif _SELECTED.search(message):
+            kind = "log"
+        else:
+            continue
+        marks.append(
+            LogMark(
+                node=event.node,
+                peer_id=event.peer_id,
+                at_ns=_log_at(event),
+                level=level,
+                target=str(event.data.get("target", "")),
+                message=message,
+                kind=kind,
+            )
+        )
+    return sorted(marks, key=lambda m: m.at_ns)
+
+
+def _probe_errors(events: Sequence[Observe]) -> list[ProbeError]:
+    out = []
+    for event in events:
+        data = event.data
+        probe = str(data.get("probe", "?"))
+        if data.get("collection"):
+            probe = f"{probe} {data['collection']}"
+        recovered = bool(data.get("recovered", False))
+        text = "recovered" if recovered else str(data.get("error", ""))
+        out.append(ProbeError(event.node, event.t_ns, probe, text, recovered))
+    return out
+
+
+def build_model(
+    history: History,
+    config: Mapping[str, Any],
+    findings: Findings | None,
+    notes: Sequence[str] = (),
+) -> ReportModel:
+    """Extract everything the report draws from one run (pure)."""
+    start_mark = history.first_mark("run_start")
+    start_data: Mapping[str, Any] = start_mark.data if start_mark is not None else {}
+    nodes = _nodes(config, history)
+    target = config.get("target") if isinstance(config.get("target"), Mapping) else {}
+    assert isinstance(target, Mapping)
+    target_node = _as_int(target.get("node")) or _as_int(start_data.get("target_node"))
+    target_peer = _as_int(target.get("peer_id")) or _as_int(start_data.get("target_peer"))
+    if target_peer is None and target_node is not None:
+        target_peer = nodes.get(target_node)
+    existing = start_data.get("existing_collection")
+    existing = existing if isinstance(existing, str) else None
+    new_collections = [c for c in start_data.get("new_collections") or () if isinstance(c, str)]
+    known = ([existing] if existing else []) + new_collections
+
+    ops = _ops(history)
+    logs = history.observations(OBS_LOG)
+    snapshots = history.observations(OBS_COLLECTION_CLUSTER)
+    peer_node = {peer: node for node, peer in nodes.items() if peer is not None}
+    log_marks = _log_marks(logs)
+
+    times = [0, history.end_ns]
+    times += [m.at_ns for m in log_marks]
+    start_ns = min(times)
+    windows = _windows(logs, [p for p in ops if p.op == "test_slow_down"], peer_node, target_peer)
+    end_ns = max([*times, *(w.end_ns for w in windows)])
+    seen_order = list(known)
+    for event in snapshots:
+        name = event.data.get("collection")
+        if isinstance(name, str) and name not in seen_order:
+            seen_order.append(name)
+    rows, bands = _bands(snapshots, end_ns, seen_order)
+
+    lanes = [
+        Lane(
+            key=peer_lane_key(node),
+            kind="peer",
+            label=f"node {node}" + (f" · peer {peer}" if peer is not None else ""),
+            node=node,
+            peer_id=peer,
+            target=node == target_node,
+        )
+        for node, peer in nodes.items()
+    ]
+    workers = sorted({p.worker for p in ops}, key=_worker_sort_key)
+    lanes += [Lane(key=worker_lane_key(w), kind="worker", label=w, worker=w) for w in workers]
+
+    status = config.get("status")
+    return ReportModel(
+        run_id=str(config.get("run_id") or start_data.get("run_id") or "?"),
+        scenario=str(config.get("scenario") or start_data.get("scenario") or "?"),
+        status=str(status) if status else "unknown",
+        anchor_unix_ns=_as_int(config.get("anchor_unix_ns")),
+        target_node=target_node,
+        existing_collection=existing,
+        start_ns=start_ns,
+        end_ns=max(end_ns, start_ns + 1),
+        lanes=tuple(lanes),
+        windows=tuple(windows),
+        rows=tuple(rows),
+        bands=tuple(bands),
+        ops=tuple(ops),
+        creates=tuple(_creates(ops, snapshots, known)),
+        logs=tuple(log_marks),
+        lag=tuple(_lag(history.observations(OBS_CLUSTER))),
+        phases=tuple(
+            PhaseMark(str(m.data.get("phase", m.name)) if m.name == "phase" else m.name, m.t_ns)
+            for m in history.events
+            if isinstance(m, Mark) and m.name in ("phase", "converged", "run_end")
+        ),
+        probe_errors=tuple(_probe_errors(history.observations(OBS_PROBE_ERROR))),
+        findings=findings,
+        notes=tuple(notes),
+    )
+
+
+def throughput(
+    points: Sequence[OpPoint], start_ns: int, end_ns: int, bin_ns: int
+) -> tuple[list[float], dict[Outcome, list[float]]]:
+    """Completions per second in bins of ``bin_ns`` by outcome: (bin starts in s, rates)."""
+    count = max(1, -(-(end_ns - start_ns) // bin_ns))
+    rates = {outcome: [0.0] * count for outcome in Outcome}
+    for point in points:
+        at = point.completed_ns if point.completed_ns is not None else point.invoked_ns
+        i = min(count - 1, max(0, (at - start_ns) // bin_ns))
+        rates[point.outcome][i] += 1e9 / bin_ns
+    return [(start_ns + i * bin_ns) / 1e9 for i in range(count)], rates

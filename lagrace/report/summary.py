@@ -1,0 +1,88 @@
+"""``summary.md`` of the report: the renderer's summary when it exists, else a minimal one.
+
+:func:`summary_markdown` prefers ``lagrace.render.markdown.format_summary_markdown(findings)``
+(the run's own summary, looked up at call time so the report does not depend on it) and falls
+back to :func:`format_minimal_summary`, which is pure and also covers runs without findings.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, Final
+
+from lagrace.analysis.findings import Findings
+from lagrace.report.model import ReportModel
+
+RENDERER_MODULE: Final = "lagrace.render.markdown"
+
+
+def _ts(ns: int | None) -> str:
+    return "—" if ns is None else f"{ns / 1e9:.3f} s"
+
+
+def format_minimal_summary(model: ReportModel) -> str:
+    """A short Markdown summary: verdict, reasons, signature counts, disruptions, notes."""
+    findings = model.findings
+    verdict = findings.verdict.label if findings is not None else "no findings"
+    lines = [
+        f"# lagrace {model.scenario} run {model.run_id}: {verdict}",
+        "",
+        f"status: {model.status} · span {_ts(model.start_ns)} to {_ts(model.end_ns)} · "
+        f"target node {model.target_node if model.target_node is not None else '?'}",
+        "",
+    ]
+    if model.notes:
+        lines += ["## Notes", "", *(f"- {n}" for n in model.notes), ""]
+    for w in model.windows:
+        lines.append(
+            f"- slow-down of node {w.node}: {_ts(w.start_ns)} to {_ts(w.end_ns)} ({w.source})"
+        )
+    if model.windows:
+        lines.append("")
+    if findings is None:
+        lines.append("No findings.json: the timeline in index.html shows what was recorded.")
+        return "\n".join(lines) + "\n"
+    lines += ["## Reasons", "", *(f"- {r}" for r in findings.reasons or ("(none)",)), ""]
+    counts = Counter(h.signature for h in findings.signatures)
+    if counts:
+        lines += ["## Signatures", "", "| signature | count |", "|---|---|"]
+        lines += [f"| {sig} | {n} |" for sig, n in sorted(counts.items())] + [""]
+    if findings.disruptions:
+        lines += [
+            "## Disruptions",
+            "",
+            "| collection | shard | replica | seen by | states | from | back Active |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {d.collection} | {d.shard} | {d.replica_peer} | node {d.observer_node} | "
+            f"{' → '.join(d.states)} | {_ts(d.first_ns)} | "
+            f"{_ts(d.back_active_ns) if d.back_active_ns is not None else 'never'} |"
+            for d in findings.disruptions
+        ] + [""]
+    writes = findings.writes
+    lines.append(
+        f"writes: {writes.total} total, {writes.ok} ok, {writes.fail} fail, {writes.info} unknown"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _renderer() -> Callable[[Findings], str] | None:
+    try:
+        module: Any = importlib.import_module(RENDERER_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name in (RENDERER_MODULE, RENDERER_MODULE.rpartition(".")[0]):
+            return None
+        raise
+    found: Callable[[Findings], str] | None = getattr(module, "format_summary_markdown", None)
+    return found
+
+
+def summary_markdown(model: ReportModel) -> tuple[str, str]:
+    """(Markdown, the module that wrote it)."""
+    render = _renderer()
+    if render is not None and model.findings is not None:
+        return render(model.findings), RENDERER_MODULE
+    return format_minimal_summary(model), __name__
