@@ -295,3 +295,220 @@ class HistoryBuilder:
         if detail is not None:
             data["detail"] = detail
         return self.mark(t_ms, "run_end", data)
+
+
+EXAMPLE_NODE_PEERS: dict[int, int] = {1: 101, 2: 102, 3: 103}
+EXAMPLE_EXISTING = "existing_collection"
+EXAMPLE_NEW = "new_abc123_0"
+
+
+def _all_active(shards: int = 3) -> list[tuple[int, int, str]]:
+    return [(s, p, "Active") for s in range(shards) for p in EXAMPLE_NODE_PEERS.values()]
+
+
+def example_run(
+    *,
+    reproduce: bool = True,
+    lag: bool = True,
+    converge: bool = True,
+    converged_mark: bool = True,
+    end_reason: str = "converged",
+) -> History:
+    """A canned, literal three-node run of the scenario (target node 2, peer 102).
+
+    ``reproduce``: a write fails on node 1, replica 102 of ``existing_collection`` shard 0 goes
+    Dead (then Partial, Active) in nodes 1 and 3's views, and all three nodes log the
+    ``dead_expected_active`` WARN. ``lag``: node 2 sleeps 5 s (else it keeps pace).
+    ``converge``: all nodes end on the same commit (else node 2 ends one entry behind and
+    replica 102 stays non-Active when reproducing). ``converged_mark``: the driver's mark is
+    recorded (else convergence must be derived).
+    """
+    b = HistoryBuilder(EXAMPLE_NODE_PEERS)
+    b.run_start(0, existing=EXAMPLE_EXISTING, new=[EXAMPLE_NEW], target_node=2)
+    b.phase(1, "setup")
+    for node in (1, 2, 3):
+        b.collection_cluster(10, node=node, collection=EXAMPLE_EXISTING, replicas=_all_active())
+    for node in (1, 2, 3):
+        b.cluster(20, node=node, commit=10, leader=101, role="Leader" if node == 1 else "Follower")
+    b.phase(1000, "race")
+    slow = b.invoke(1000, "test_slow_down", worker="lag-0", node=1, request="peer_id=102 ms=5000")
+    b.complete(slow, 1040, outcome="ok", status=200, response="true")
+    if lag:
+        b.log(
+            1060,
+            node=2,
+            level="DEBUG",
+            target=logtexts.TARGET_STAGING,
+            message=logtexts.format_slow_down_sleeping(5000, 102),
+            at_ms=1050,
+        )
+    create = b.invoke(
+        1100,
+        "create_collection",
+        worker="burst-0",
+        node=1,
+        request=f"collection={EXAMPLE_NEW} shards=3 rf=3",
+    )
+    for node in (1, 3) if lag else (1, 2, 3):
+        b.log(
+            1130,
+            node=node,
+            level="INFO",
+            target=logtexts.TARGET_META_OPS,
+            message=logtexts.format_creating_collection(EXAMPLE_NEW),
+            at_ms=1120,
+        )
+    for node in (1, 3):
+        b.cluster(
+            1200, node=node, commit=21, leader=101, role="Leader" if node == 1 else "Follower"
+        )
+    for node in (1, 3):
+        b.collection_cluster(
+            1250,
+            node=node,
+            collection=EXAMPLE_NEW,
+            replicas=[
+                (s, p, "Active" if (p != 102 or not lag) else "Initializing")
+                for s in range(3)
+                for p in EXAMPLE_NODE_PEERS.values()
+            ],
+        )
+    if lag:
+        b.collection_cluster(1260, node=2, collection=EXAMPLE_NEW, replicas=None)
+        b.cluster(2200, node=2, commit=11, leader=101, last_update_age_ms=1150.0)
+    else:
+        b.cluster(1255, node=2, commit=21, leader=101)
+        b.collection_cluster(
+            1260,
+            node=2,
+            collection=EXAMPLE_NEW,
+            replicas=[(s, p, "Active") for s in range(3) for p in EXAMPLE_NODE_PEERS.values()],
+        )
+    b.operation(
+        2500,
+        2510,
+        "upsert",
+        worker="hammer-0",
+        node=1,
+        request=f"collection={EXAMPLE_EXISTING} points=64 wait=true",
+        status=200,
+    )
+    if reproduce:
+        failing = b.invoke(
+            3000,
+            "upsert",
+            worker="hammer-0",
+            node=1,
+            request=f"collection={EXAMPLE_EXISTING} points=64 wait=true",
+        )
+        b.log(
+            3050,
+            node=1,
+            target=logtexts.TARGET_REPLICA_UPDATE,
+            message=logtexts.format_failed_update_shard(
+                EXAMPLE_EXISTING, 0, 102, "No target shard 0 found for update"
+            ),
+        )
+        for node in (1, 3):
+            b.log(
+                3100,
+                node=node,
+                level="DEBUG",
+                target=logtexts.TARGET_META_OPS,
+                message=logtexts.format_set_replica_state(
+                    EXAMPLE_EXISTING, 0, 102, "Dead", "Active"
+                ),
+            )
+        dead = [(s, p, "Dead" if (s, p) == (0, 102) else "Active") for s, p, _ in _all_active()]
+        for node in (1, 3):
+            b.collection_cluster(3200, node=node, collection=EXAMPLE_EXISTING, replicas=dead)
+        for node in (1, 3):
+            b.log(
+                3300,
+                node=node,
+                level="DEBUG",
+                target=logtexts.TARGET_META_OPS,
+                message=logtexts.format_set_replica_state(
+                    EXAMPLE_EXISTING, 0, 102, "Dead", "Active"
+                ),
+            )
+            b.log(3300, node=node, message=logtexts.format_dead_expected_active(102, 0))
+    if reproduce:
+        b.complete(
+            failing,
+            3400,
+            outcome="info",
+            status=500,
+            error="Some replica of shard 0 failed to apply operation",
+        )
+    b.complete(create, 4000, outcome="ok", status=200, response="true")
+    if lag:
+        b.log(
+            6110,
+            node=2,
+            level="DEBUG",
+            target=logtexts.TARGET_STAGING,
+            message=logtexts.format_slow_down_finished(102),
+            at_ms=6050,
+        )
+        b.log(
+            6120,
+            node=2,
+            level="INFO",
+            target=logtexts.TARGET_META_OPS,
+            message=logtexts.format_creating_collection(EXAMPLE_NEW),
+            at_ms=6060,
+        )
+        b.collection_cluster(
+            6200,
+            node=2,
+            collection=EXAMPLE_NEW,
+            replicas=[(s, p, "Active") for s in range(3) for p in EXAMPLE_NODE_PEERS.values()],
+        )
+        if reproduce:
+            b.log(
+                6210,
+                node=2,
+                level="DEBUG",
+                target=logtexts.TARGET_META_OPS,
+                message=logtexts.format_set_replica_state(
+                    EXAMPLE_EXISTING, 0, 102, "Dead", "Active"
+                ),
+                at_ms=6070,
+            )
+            b.log(6210, node=2, message=logtexts.format_dead_expected_active(102, 0), at_ms=6071)
+        for node in (1, 3):
+            b.collection_cluster(
+                6300,
+                node=node,
+                collection=EXAMPLE_NEW,
+                replicas=[(s, p, "Active") for s in range(3) for p in EXAMPLE_NODE_PEERS.values()],
+            )
+    b.phase(7000, "settle")
+    final_state = "Active" if converge else "Dead"
+    if reproduce:
+        partial = [
+            (s, p, "Partial" if (s, p) == (0, 102) else "Active") for s, p, _ in _all_active()
+        ]
+        for node in (1, 3):
+            b.collection_cluster(7500, node=node, collection=EXAMPLE_EXISTING, replicas=partial)
+        healed = [
+            (s, p, final_state if (s, p) == (0, 102) else "Active") for s, p, _ in _all_active()
+        ]
+        for node in (1, 3):
+            b.collection_cluster(8000, node=node, collection=EXAMPLE_EXISTING, replicas=healed)
+        if not converge:
+            b.collection_cluster(8000, node=2, collection=EXAMPLE_EXISTING, replicas=healed)
+    for node in (1, 2, 3):
+        commit = 24 if (node == 2 and not converge) else 25
+        b.cluster(
+            8500, node=node, commit=commit, leader=101, role="Leader" if node == 1 else "Follower"
+        )
+    if converge and converged_mark:
+        b.converged(8600)
+    b.phase(9000, "cleanup")
+    for node in (1, 2, 3):
+        b.collection_cluster(9100, node=node, collection=EXAMPLE_NEW, replicas=None)
+    b.phase(9500, "done")
+    b.run_end(9600, end_reason)
+    return b.build()

@@ -159,10 +159,10 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         [
             check_signatures(signatures),
             check_disruptions(disruptions),
-            check_run_end(history),
             check_lag(lag),
             check_convergence(convergence),
             check_writes(writes),
+            check_run_end(history),
         ]
     )
     timeline = build_timeline(
