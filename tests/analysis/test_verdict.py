@@ -1,0 +1,172 @@
+"""The verdict: the Jepsen-style merge (table and properties) and analyse() end to end."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lagrace.analysis.builders import HistoryBuilder, example_run
+from lagrace.analysis.findings import (
+    Findings,
+    Verdict,
+    WriteSummary,
+    findings_from_json,
+    findings_to_json,
+)
+from lagrace.analysis.inputs import AnalysisInput, analysis_input_from_history
+from lagrace.analysis.verdict import (
+    VERDICT_RANK,
+    Check,
+    analyse,
+    check_run_end,
+    check_writes,
+    merge_checks,
+    merge_verdicts,
+)
+from lagrace.exitcodes import ExitCode
+
+R, N, U, E = (
+    Verdict.REPRODUCED,
+    Verdict.NOT_REPRODUCED,
+    Verdict.INCONCLUSIVE,
+    Verdict.ERROR,
+)  # U: unknown
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        ((), N),
+        ((N,), N),
+        ((N, N), N),
+        ((N, U), U),
+        ((U, N), U),
+        ((N, R), R),
+        ((U, R), R),
+        ((R, U, N), R),
+        ((E, N), E),
+        ((E, U), E),
+        ((E, R), R),
+    ],
+)
+def test_merge_table(verdicts: tuple[Verdict, ...], expected: Verdict) -> None:
+    """reproduced > error > inconclusive > not_reproduced."""
+    assert merge_verdicts(verdicts) is expected
+
+
+verdict_lists = st.lists(st.sampled_from(list(Verdict)), max_size=6)
+
+
+@given(verdict_lists, verdict_lists)
+def test_merge_is_monotone(a: list[Verdict], b: list[Verdict]) -> None:
+    """Adding checks never weakens the verdict."""
+    assert VERDICT_RANK[merge_verdicts(a + b)] >= VERDICT_RANK[merge_verdicts(a)]
+
+
+@given(verdict_lists, verdict_lists, verdict_lists)
+def test_merge_is_associative_commutative_idempotent(
+    a: list[Verdict], b: list[Verdict], c: list[Verdict]
+) -> None:
+    """The merge is a semilattice join: order and grouping do not matter."""
+    ab_c = merge_verdicts(
+        [merge_verdicts([merge_verdicts(a), merge_verdicts(b)]), merge_verdicts(c)]
+    )
+    assert ab_c is merge_verdicts(a + b + c)
+    assert merge_verdicts(b + a) is merge_verdicts(a + b)
+    assert merge_verdicts(a + a) is merge_verdicts(a)
+
+
+def test_merge_checks_puts_deciding_reasons_first() -> None:
+    """The reasons of the checks that decided the verdict come first."""
+    verdict, reasons = merge_checks(
+        [Check(N, ("n1",)), Check(U, ("i1",)), Check(N, ("n2",)), Check(U, ("i2",))]
+    )
+    assert verdict is U
+    assert reasons == ("i1", "i2", "n1", "n2")
+
+
+def _analyse(**kw: bool | str) -> Findings:
+    h = example_run(**kw)  # type: ignore[arg-type]  # the example's keyword flags
+    return analyse(h, analysis_input_from_history(h))
+
+
+@pytest.mark.parametrize(
+    ("kw", "verdict", "first_reason"),
+    [
+        ({}, R, "signature dead_expected_active logged 3x on node 1, 2, 3"),
+        ({"converge": False}, R, "signature dead_expected_active"),
+        ({"end_reason": "error"}, R, "signature dead_expected_active"),
+        ({"reproduce": False}, N, "no signature WARN on any peer"),
+        ({"reproduce": False, "converged_mark": False}, N, "no signature WARN on any peer"),
+        ({"reproduce": False, "lag": False}, U, "lag never took hold on target node 2"),
+        ({"reproduce": False, "converge": False}, U, "never converged: last commits differ"),
+        ({"reproduce": False, "end_reason": "interrupted"}, U, "the run was interrupted"),
+        ({"reproduce": False, "end_reason": "error"}, E, "the run ended with an error"),
+    ],
+)
+def test_analyse_verdicts(kw: dict[str, bool | str], verdict: Verdict, first_reason: str) -> None:
+    """analyse() over the canned run's variants gives the documented verdicts and reasons."""
+    findings = _analyse(**kw)
+    assert findings.verdict is verdict
+    assert findings.reasons[0].startswith(first_reason)
+
+
+def test_reproduced_findings_carry_the_evidence() -> None:
+    """A reproduced run lists hits, disruptions, writes, lag, convergence and the timeline."""
+    f = _analyse()
+    assert f.verdict.exit_code is ExitCode.ANOMALY
+    assert [h.node for h in f.signatures] == [1, 3, 2]
+    assert {d.observer_node for d in f.disruptions} == {1, 3}
+    assert f.first_disruption_ns == f.disruptions[0].first_ns
+    assert (f.writes.total, f.writes.info) == (2, 1)
+    assert f.lag_took_hold
+    assert f.converged
+    assert any(
+        "replica 102 of existing_collection shard 0 left Active (Dead -> Partial)" in r
+        for r in f.reasons
+    )
+    assert any("failed writes alone are not a reproduction" in r for r in f.reasons)
+    assert any(e.kind == "disruption" for e in f.timeline)
+
+
+def test_disruption_alone_reproduces() -> None:
+    """A replica of the existing collection leaving Active is enough, without any WARN."""
+    b = HistoryBuilder({1: 1})
+    b.collection_cluster(0, node=1, collection="e", replicas=[(0, 1, "Active")])
+    b.collection_cluster(1, node=1, collection="e", replicas=[(0, 1, "Dead")])
+    f = analyse(b.build(), AnalysisInput(existing_collections=("e",), node_peers={1: 1}))
+    assert f.verdict is R
+    assert f.reasons[0].startswith("replica 1 of e shard 0 left Active (Dead)")
+    assert "never back to Active" in f.reasons[0]
+
+
+def test_failed_writes_alone_do_not_reproduce() -> None:
+    """Failed writes are reported, but a run with nothing else is not a reproduction."""
+    b = HistoryBuilder({1: 1})
+    b.cluster(0, node=1, commit=1, role="Leader", last_update_age_ms=5000.0)
+    b.operation(1, 2, "upsert", request="collection=e", outcome="fail", status=500)
+    b.run_end(3)
+    f = analyse(
+        b.build(), AnalysisInput(existing_collections=("e",), node_peers={1: 1}, target_node=1)
+    )
+    assert f.verdict is N
+    assert f.writes.fail == 1
+    assert any("1 failed and 0 unknown-outcome writes" in r for r in f.reasons)
+
+
+def test_check_writes_and_run_end_texts() -> None:
+    """Writes never decide; run_end maps error/interrupted and notes a missing mark."""
+    assert check_writes(WriteSummary(3, 3, 0, 0)) == Check(
+        N, ("all 3 writes to the existing collection ok",)
+    )
+    assert check_run_end(HistoryBuilder().build()).verdict is N
+    b = HistoryBuilder()
+    b.run_end(0, "error", detail="boom")
+    assert check_run_end(b.build()) == Check(E, ("the run ended with an error: boom",))
+
+
+def test_findings_round_trip_through_json() -> None:
+    """findings.json of analyse() reads back to equal Findings."""
+    f = _analyse()
+    assert findings_from_json(findings_to_json(f)) == f
