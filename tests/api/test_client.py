@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from lagrace.errors import ClusterModeError, ProtocolError, UsageError
 from lagrace.events import Complete, Invoke, Outcome, event_to_json
 from lagrace.history import Recorder
 from tests.api.conftest import FAST
-from tests.api.qdrant_app import PEER_IDS, NodeState
+from tests.api.qdrant_app import PEER_IDS, NodeState, dead_port
 
 SECRET = "s3cr3t-api-key-do-not-log"
 
@@ -35,14 +34,6 @@ def invokes(recorder: Recorder) -> list[Invoke]:
 def history_json(recorder: Recorder) -> str:
     """The history as the JSONL file would hold it."""
     return "\n".join(json.dumps(event_to_json(e)) for e in recorder.events)
-
-
-def dead_port() -> int:
-    """A loopback port nobody listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_client_satisfies_the_protocol(recorder: Recorder) -> None:

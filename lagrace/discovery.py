@@ -1,0 +1,378 @@
+"""Discovery: who is behind each node URL, which peer id it has, and who leads.
+
+The only I/O is :func:`discover` (``GET /`` and ``GET /cluster`` on every node at once) and
+:func:`check_staging`; everything else is pure: turning replies into :class:`NodeInfo`
+(raising the specific :class:`~lagrace.errors.ClusterError` for each way a node can be
+unusable), assembling the frozen :class:`ClusterView`, resolving a user's node spec
+(:func:`resolve_node`), and rendering (:func:`format_cluster_table`, :func:`view_to_json`).
+
+Node specs: ``2`` (node index, 1-based), a full peer id, a unique peer-id prefix of at least
+four digits (``7401…``), ``node:2`` / ``peer:7401…`` to be explicit, or ``leader``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from lagrace.api.client import base_url
+from lagrace.api.models import ClusterStatus, Reply
+from lagrace.api.protocol import NodeApi
+from lagrace.clock import NS_PER_MS, Clock
+from lagrace.errors import (
+    ClusterError,
+    ClusterModeError,
+    NotQdrantError,
+    StagingFeatureError,
+    UnknownPeerError,
+    UnreachableError,
+    UsageError,
+)
+
+_MIN_PREFIX: Final = 4
+_AUTH_STATUSES: Final = (401, 403)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """One node as discovery saw it."""
+
+    index: int  # 1-based, the order of the URLs
+    url: str
+    peer_id: int
+    version: str
+    term: int
+    commit: int
+    pending_operations: int
+    leader: int | None  # the leader this node knows (None/0: none)
+    role: str | None
+    is_voter: bool
+    thread_status: str
+    thread_error: str | None
+    last_update_age_ms: int | None  # now - consensus last_update (None unless working)
+    send_failures: dict[str, int] = field(default_factory=dict)  # p2p URI -> count
+
+    @property
+    def send_failures_total(self) -> int:
+        """All consecutive send failures this node reports."""
+        return sum(self.send_failures.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """Every discovered node, the leader, and all peers the nodes know."""
+
+    nodes: tuple[NodeInfo, ...]
+    leader_peer_id: int | None
+    peers: dict[int, str]  # peer id -> p2p URI, union of the nodes' views
+
+    @property
+    def leader(self) -> NodeInfo | None:
+        """The leader's node, if one of the given URLs reaches it."""
+        return next((n for n in self.nodes if n.peer_id == self.leader_peer_id), None)
+
+    def by_index(self, index: int) -> NodeInfo | None:
+        """Node ``index`` (1-based)."""
+        return self.nodes[index - 1] if 1 <= index <= len(self.nodes) else None
+
+    def by_peer(self, peer_id: int) -> NodeInfo | None:
+        """The node with this peer id."""
+        return next((n for n in self.nodes if n.peer_id == peer_id), None)
+
+
+# -- pure: URLs -----------------------------------------------------------------------------
+
+
+def parse_node_urls(spec: str | Sequence[str]) -> tuple[str, ...]:
+    """``URL[,URL...]`` (or a list of such strings) → normalised, distinct URLs."""
+    items = [spec] if isinstance(spec, str) else list(spec)
+    urls = [base_url(part) for item in items for part in item.split(",") if part.strip()]
+    if not urls:
+        raise UsageError("no node URLs given (expected --nodes URL[,URL...])")
+    dupes = sorted({u for u in urls if urls.count(u) > 1})
+    if dupes:
+        raise UsageError(f"node URL given twice: {', '.join(dupes)}")
+    return tuple(urls)
+
+
+# -- pure: replies -> NodeInfo ----------------------------------------------------------------
+
+
+def _where(index: int, url: str) -> str:
+    return f"node {index} ({url})"
+
+
+def require_root(index: int, url: str, reply: Reply[dict[str, Any]]) -> str:
+    """The version from ``GET /``; raise if the node is unreachable or not Qdrant."""
+    where = _where(index, url)
+    if reply.status is None:
+        raise UnreachableError(f"{where} does not answer: {reply.error}")
+    if reply.status in _AUTH_STATUSES:
+        raise ClusterError(f"{where} rejected the request (HTTP {reply.status}): check --api-key")
+    value = reply.value
+    if value is None:
+        raise NotQdrantError(f"{where} is not Qdrant: GET / answered HTTP {reply.status}")
+    title = str(value.get("title", ""))
+    if "qdrant" not in title.lower():
+        raise NotQdrantError(f"{where} is not Qdrant: GET / has title {title!r}")
+    return str(value["version"])
+
+
+def require_cluster(index: int, url: str, reply: Reply[ClusterStatus]) -> ClusterStatus:
+    """The ``GET /cluster`` status; raise if cluster mode is off or the answer is unusable."""
+    where = _where(index, url)
+    if isinstance(reply.problem, ClusterModeError):
+        raise ClusterModeError(
+            f"{where} runs without cluster mode (start it with QDRANT__CLUSTER__ENABLED=true)"
+        )
+    if reply.status is None:
+        raise UnreachableError(f"{where} does not answer GET /cluster: {reply.error}")
+    if reply.status in _AUTH_STATUSES:
+        raise ClusterError(f"{where} rejected the request (HTTP {reply.status}): check --api-key")
+    if reply.value is None:
+        raise ClusterError(f"{where} gave no usable GET /cluster answer: {reply.error}")
+    return reply.value
+
+
+def node_info(
+    index: int, url: str, version: str, status: ClusterStatus, wall_now_ns: int
+) -> NodeInfo:
+    """One node's row of the view; ``wall_now_ns`` dates the consensus ``last_update``."""
+    age = (
+        None
+        if status.last_update_unix_ns is None
+        else (wall_now_ns - status.last_update_unix_ns) // NS_PER_MS
+    )
+    return NodeInfo(
+        index=index,
+        url=url,
+        peer_id=status.peer_id,
+        version=version,
+        term=status.term,
+        commit=status.commit,
+        pending_operations=status.pending_operations,
+        leader=status.leader or None,
+        role=status.role,
+        is_voter=status.is_voter,
+        thread_status=status.thread_status,
+        thread_error=status.thread_error,
+        last_update_age_ms=age,
+        send_failures={uri: f.count for uri, f in status.message_send_failures.items()},
+    )
+
+
+def build_view(nodes: Sequence[NodeInfo], peers: Sequence[dict[int, str]]) -> ClusterView:
+    """Check that the nodes form one cluster and pick the leader most of them report."""
+    seen: dict[int, NodeInfo] = {}
+    for node in nodes:
+        other = seen.get(node.peer_id)
+        if other is not None:
+            raise ClusterError(
+                f"node {other.index} ({other.url}) and node {node.index} ({node.url}) "
+                f"are the same peer {node.peer_id}"
+            )
+        seen[node.peer_id] = node
+    known: dict[int, str] = {}
+    for view in peers:
+        known.update(view)
+    for node, view in zip(nodes, peers, strict=True):
+        strangers = [n for n in nodes if n.peer_id not in view]
+        if strangers:
+            s = strangers[0]
+            raise ClusterError(
+                f"node {s.index} (peer {s.peer_id}) is not in the cluster of node {node.index} "
+                f"(peer {node.peer_id}): the URLs reach different clusters"
+            )
+    votes = Counter(n.leader for n in nodes if n.leader)
+    leader = votes.most_common(1)[0][0] if votes else None
+    return ClusterView(nodes=tuple(nodes), leader_peer_id=leader, peers=known)
+
+
+# -- pure: resolving a node spec --------------------------------------------------------------
+
+
+def _by_prefix(view: ClusterView, digits: str, spec: str) -> NodeInfo:
+    matches = [n for n in view.nodes if str(n.peer_id).startswith(digits)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UnknownPeerError(f"{spec!r} matches several peers: {[n.peer_id for n in matches]}")
+    raise UnknownPeerError(f"no peer id starts with {digits!r} (peers: {_peer_list(view)})")
+
+
+def _peer_list(view: ClusterView) -> str:
+    return ", ".join(f"{n.index}={n.peer_id}" for n in view.nodes)
+
+
+def resolve_node(view: ClusterView, spec: str) -> NodeInfo:
+    """The node a user means by ``spec`` (see the module docstring)."""
+    text = spec.strip().rstrip(".…").strip()
+    kind, _, rest = text.partition(":")
+    if rest and kind in ("node", "peer"):
+        text = rest.strip()
+    else:
+        kind = ""
+    if text == "leader" and not kind:
+        if view.leader is None:
+            raise UnknownPeerError("no leader among the given nodes")
+        return view.leader
+    if not text.isdigit():
+        raise UnknownPeerError(f"{spec!r} is neither a node number nor a peer id")
+    number = int(text)
+    by_index = view.by_index(number) if kind != "peer" else None
+    by_peer = view.by_peer(number) if kind != "node" else None
+    if by_index is not None and by_peer is not None and by_index is not by_peer:
+        raise UnknownPeerError(
+            f"{spec!r} is ambiguous: node {number} or peer {number}; say node:{number} "
+            f"or peer:{number}"
+        )
+    found = by_index or by_peer
+    if found is not None:
+        return found
+    if kind == "node" or (not kind and len(text) < _MIN_PREFIX):
+        raise UnknownPeerError(
+            f"no node {number}: nodes are 1..{len(view.nodes)} (peers: {_peer_list(view)})"
+        )
+    if len(text) < _MIN_PREFIX:
+        raise UnknownPeerError(f"no peer {number} (peers: {_peer_list(view)})")
+    return _by_prefix(view, text, spec)
+
+
+# -- pure: rendering --------------------------------------------------------------------------
+
+_COLUMNS: Final = (
+    "node",
+    "url",
+    "peer id",
+    "role",
+    "leader",
+    "term",
+    "commit",
+    "pending",
+    "thread",
+    "last update ms",
+    "send fail",
+)
+
+
+def _row(view: ClusterView, n: NodeInfo) -> tuple[str, ...]:
+    thread = n.thread_status if n.thread_error is None else f"{n.thread_status}: {n.thread_error}"
+    return (
+        str(n.index),
+        n.url,
+        str(n.peer_id),
+        n.role or "-",
+        "*" if n.peer_id == view.leader_peer_id else "",
+        str(n.term),
+        str(n.commit),
+        str(n.pending_operations),
+        thread,
+        "-" if n.last_update_age_ms is None else str(n.last_update_age_ms),
+        str(n.send_failures_total),
+    )
+
+
+def format_cluster_table(view: ClusterView) -> str:
+    """A fixed-width table of the nodes plus a line naming the leader."""
+    rows = [_COLUMNS, *(_row(view, n) for n in view.nodes)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    numeric = {0, 5, 6, 7, 9, 10}
+    lines = [
+        "  ".join(
+            cell.rjust(w) if i in numeric else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+    leader = view.leader
+    if view.leader_peer_id is None:
+        lines.append("leader: none known")
+    elif leader is None:
+        lines.append(f"leader: peer {view.leader_peer_id} (not among the given URLs)")
+    else:
+        lines.append(f"leader: peer {leader.peer_id} (node {leader.index})")
+    return "\n".join(lines)
+
+
+def view_to_json(view: ClusterView) -> dict[str, Any]:
+    """The view as one JSON-ready object."""
+    leader = view.leader
+    return {
+        "leader_peer_id": view.leader_peer_id,
+        "leader_node": None if leader is None else leader.index,
+        "peers": {str(p): uri for p, uri in sorted(view.peers.items())},
+        "nodes": [
+            {
+                "node": n.index,
+                "url": n.url,
+                "peer_id": n.peer_id,
+                "version": n.version,
+                "role": n.role,
+                "is_leader": n.peer_id == view.leader_peer_id,
+                "is_voter": n.is_voter,
+                "term": n.term,
+                "commit": n.commit,
+                "pending_operations": n.pending_operations,
+                "leader": n.leader,
+                "thread_status": n.thread_status,
+                "thread_error": n.thread_error,
+                "last_update_age_ms": n.last_update_age_ms,
+                "send_failures": n.send_failures,
+            }
+            for n in view.nodes
+        ],
+    }
+
+
+# -- I/O --------------------------------------------------------------------------------------
+
+
+async def discover(apis: Sequence[NodeApi], clock: Clock, *, worker: str = "setup") -> ClusterView:
+    """Ask every node ``GET /`` and ``GET /cluster`` at once; set each api's peer id.
+
+    Raises the specific :class:`~lagrace.errors.ClusterError` of the first (by node index)
+    node that is unusable.
+    """
+    async with asyncio.TaskGroup() as tg:
+        roots = [tg.create_task(api.root(worker=worker)) for api in apis]
+        clusters = [tg.create_task(api.cluster(worker=worker)) for api in apis]
+    now = clock.wall_ns()
+    nodes: list[NodeInfo] = []
+    peers: list[dict[int, str]] = []
+    for api, root, cluster in zip(apis, roots, clusters, strict=True):
+        version = require_root(api.node, api.url, root.result())
+        status = require_cluster(api.node, api.url, cluster.result())
+        nodes.append(node_info(api.node, api.url, version, status, now))
+        peers.append(status.peers)
+    view = build_view(nodes, peers)
+    for api, node in zip(apis, view.nodes, strict=True):
+        api.set_peer_id(node.peer_id)
+    return view
+
+
+def require_staging(index: int, url: str, reply: Reply[bool]) -> None:
+    """Raise :class:`StagingFeatureError` unless the node reports the ``staging`` feature."""
+    where = _where(index, url)
+    if reply.status is None:
+        raise UnreachableError(f"{where} does not answer GET /telemetry: {reply.error}")
+    if reply.value is None:
+        raise StagingFeatureError(
+            f"{where}: cannot tell whether Qdrant has the `staging` cargo feature "
+            f"(GET /telemetry?details_level=1: {reply.error})"
+        )
+    if not reply.value:
+        raise StagingFeatureError(
+            f"{where} is Qdrant built without the `staging` cargo feature, so it has no "
+            "test_slow_down: build it with `cargo build --release --features staging`"
+        )
+
+
+async def check_staging(apis: Sequence[NodeApi], *, worker: str = "setup") -> None:
+    """Every node must report ``result.app.features.staging`` (notes §2.11)."""
+    async with asyncio.TaskGroup() as tg:
+        replies = [tg.create_task(api.staging_enabled(worker=worker)) for api in apis]
+    for api, reply in zip(apis, replies, strict=True):
+        require_staging(api.node, api.url, reply.result())
