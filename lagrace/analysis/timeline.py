@@ -7,8 +7,9 @@ Entries (``TimelineEntry.kind``):
 * ``create`` — each ``create_collection`` sent and answered;
 * ``visible`` — a new collection first seen on a node: the earlier of its first
   ``collection_cluster`` snapshot with ``visible: true`` and its ``Creating collection`` log line;
-* ``state`` — a replica state change in one node's view (one entry per changed snapshot; a
-  collection's first snapshot on a node is its baseline, not a change);
+* ``state`` — replica state changes in one node's view: one entry per changed snapshot, replicas
+  with the same transition grouped (``new_1: s0/p7, s1/p7 Initializing -> Active``); a
+  collection's first snapshot on a node is its baseline, not a change;
 * ``signature`` / ``warn`` / ``error`` — WARN lines that are user errors at apply time or
   ``Failed to update shard`` (``signature`` when a detector signature matched), ERROR lines, and any
   line a custom signature matched; identical lines of one node become one entry with a count;
@@ -244,11 +245,12 @@ def _views(history: History, inp: AnalysisInput, new: set[str]) -> list[_Item]:
                     )
                 )
             continue
-        changes = [
-            f"s{s}/p{p} {before.get((s, p), '(none)')} -> {now.get((s, p), '(gone)')}"
-            for s, p in sorted(set(before) | set(now))
-            if before.get((s, p)) != now.get((s, p))
-        ]
+        transitions: dict[tuple[str, str], list[str]] = {}
+        for s, p in sorted(set(before) | set(now)):
+            old, new_state = before.get((s, p), "(none)"), now.get((s, p), "(gone)")
+            if old != new_state:
+                transitions.setdefault((old, new_state), []).append(f"s{s}/p{p}")
+        changes = [f"{', '.join(rs)} {old} -> {st}" for (old, st), rs in transitions.items()]
         if changes:
             items.append(
                 _entry(
@@ -256,7 +258,7 @@ def _views(history: History, inp: AnalysisInput, new: set[str]) -> list[_Item]:
                     event.node,
                     peer,
                     "state",
-                    f"{name}: " + ", ".join(changes),
+                    f"{name}: " + "; ".join(changes),
                     event.index,
                 )
             )

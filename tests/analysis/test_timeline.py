@@ -106,7 +106,7 @@ def test_visible_per_node_is_the_earlier_of_log_and_snapshot() -> None:
 
 
 def test_state_changes_one_entry_per_changed_snapshot() -> None:
-    """A node's first view is its baseline; every later change is one entry listing the changes."""
+    """A node's first view is its baseline; each later changed snapshot is one grouped entry."""
     b = HistoryBuilder(PEERS)
     rows = [(0, 101, "Active"), (0, 102, "Active"), (1, 101, "Active")]
     b.collection_cluster(0, node=1, collection="existing", replicas=rows)
@@ -114,16 +114,19 @@ def test_state_changes_one_entry_per_changed_snapshot() -> None:
         10,
         node=1,
         collection="existing",
-        replicas=[(0, 101, "Active"), (0, 102, "Dead"), (1, 101, "Dead")],
+        replicas=[(0, 101, "Active"), (0, 102, "Dead"), (1, 101, "Dead"), (1, 103, "Partial")],
     )
     b.collection_cluster(
-        20, node=1, collection="existing", replicas=[(0, 101, "Active"), (0, 102, "Dead")]
+        20,
+        node=1,
+        collection="existing",
+        replicas=[(0, 101, "Active"), (0, 102, "Dead"), (1, 103, "Partial")],
     )
     b.collection_cluster(30, node=1, collection="unwatched", replicas=[(0, 101, "Dead")])
     b.collection_cluster(40, node=1, collection="unwatched", replicas=[(0, 101, "Active")])
     entries = [e for e in build_timeline(b.build(), INPUT) if e.kind == "state"]
     assert [(e.at_ns, e.text) for e in entries] == [
-        (ms(10), "existing: s0/p102 Active -> Dead, s1/p101 Active -> Dead"),
+        (ms(10), "existing: s0/p102, s1/p101 Active -> Dead; s1/p103 (none) -> Partial"),
         (ms(20), "existing: s1/p101 Dead -> (gone)"),
     ]
 
