@@ -1,0 +1,143 @@
+"""FakeNode: scripted answers, recording like the real client, cancellation, discovery on fakes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from lagrace.api.models import UpdateResult
+from lagrace.api.protocol import NodeApi
+from lagrace.clock import ManualClock
+from lagrace.discovery import check_staging, discover
+from lagrace.errors import ClusterModeError, ProtocolError, StagingFeatureError
+from lagrace.events import Complete, Invoke, Outcome
+from lagrace.history import Recorder
+from lagrace.testing import (
+    Answer,
+    FakeCall,
+    FakeNode,
+    UnscriptedCall,
+    cluster_disabled,
+    cluster_status,
+    fail,
+    info,
+    ok,
+    refused,
+    staging_telemetry,
+    timed_out,
+)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    """A recorder on a manual clock."""
+    return Recorder(ManualClock())
+
+
+async def test_queue_then_standing_answer(recorder: Recorder) -> None:
+    """Queued answers are used once each in order, then the standing answer."""
+    fake = FakeNode(2, recorder, peer_id=22)
+    node: NodeApi = fake
+    fake.script("create_collection", ok(True), fail("Wrong input: exists", status=409))
+    fake.always("create_collection", info("Service internal error", status=500))
+    replies = [await node.create_collection("c", {}, worker="burst-0") for _ in range(3)]
+    assert [(r.outcome, r.status) for r in replies] == [
+        (Outcome.OK, 200),
+        (Outcome.FAIL, 409),
+        (Outcome.INFO, 500),
+    ]
+    assert replies[0].value is True
+    assert replies[1].value is None
+    assert replies[1].error == "Wrong input: exists"
+    assert fake.pending("create_collection") == 0
+    events = recorder.events
+    assert [type(e).__name__ for e in events] == ["Invoke", "Complete"] * 3
+    first = events[0]
+    assert isinstance(first, Invoke)
+    assert (first.op, first.worker, first.node, first.peer_id) == (
+        "create_collection",
+        "burst-0",
+        2,
+        22,
+    )
+    done = [e for e in events if isinstance(e, Complete)]
+    assert [c.op_id for c in done] == [r.op_id for r in replies]
+
+
+async def test_callable_answers_see_the_call(recorder: Recorder) -> None:
+    """A standing callable gets the call's op, worker and arguments."""
+    fake = FakeNode(1, recorder)
+
+    def answer(call: FakeCall) -> Answer:
+        return ok(UpdateResult(len(call.args["points"]), "acknowledged"))
+
+    fake.always("upsert", answer)
+    reply = await fake.upsert_points("c", [{"id": 1}, {"id": 2}], wait=True, worker="hammer-0")
+    assert reply.value == UpdateResult(2, "acknowledged")
+    (call,) = fake.calls_of("upsert")
+    assert (call.worker, call.args["wait"]) == ("hammer-0", True)
+
+
+async def test_unscripted_call_is_a_test_error(recorder: Recorder) -> None:
+    """Calling an op with nothing scripted raises UnscriptedCall and records nothing."""
+    fake = FakeNode(1, recorder)
+    with pytest.raises(UnscriptedCall, match="nothing scripted for 'readyz'"):
+        await fake.readyz()
+    assert recorder.events == []
+
+
+async def test_cancelled_call_records_info(recorder: Recorder) -> None:
+    """A call cancelled during its delay is recorded as info and re-raises."""
+    fake = FakeNode(1, recorder)
+    fake.script("cluster", ok(cluster_status(1), delay_s=10))
+    task = asyncio.create_task(fake.cluster())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    done = recorder.events[-1]
+    assert isinstance(done, Complete)
+    assert (done.outcome, done.error) == (Outcome.INFO, "cancelled")
+
+
+async def test_staging_reads_telemetry_like_the_client(recorder: Recorder) -> None:
+    """staging_enabled consumes telemetry answers; a wrong shape is info with a ProtocolError."""
+    fake = FakeNode(1, recorder)
+    fake.script("telemetry", ok(staging_telemetry(True)), ok(staging_telemetry(False)), ok({}))
+    assert (await fake.staging_enabled()).value is True
+    assert (await fake.staging_enabled()).value is False
+    odd = await fake.staging_enabled()
+    assert odd.outcome is Outcome.INFO
+    assert isinstance(odd.problem, ProtocolError)
+    assert [e.op for e in recorder.events if isinstance(e, Invoke)] == ["telemetry"] * 3
+
+
+async def test_discovery_runs_on_fakes(recorder: Recorder) -> None:
+    """discover and check_staging work on FakeNodes (the seam runners test against)."""
+    peers = {11: "http://p1:6335/", 22: "http://p2:6335/"}
+    fakes = [FakeNode(i, recorder) for i in (1, 2)]
+    for fake, peer in zip(fakes, (11, 22), strict=True):
+        fake.always("root", ok({"title": "qdrant - vector search engine", "version": "1.18.3"}))
+        fake.always("cluster", ok(cluster_status(peer, peers=peers, leader=22)))
+        fake.always("telemetry", ok(staging_telemetry(True)))
+    view = await discover(fakes, ManualClock())
+    assert view.leader is not None
+    assert view.leader.index == 2
+    assert [f.peer_id for f in fakes] == [11, 22]
+    await check_staging(fakes)
+    fakes[0].script("telemetry", ok(staging_telemetry(False)))
+    with pytest.raises(StagingFeatureError):
+        await check_staging(fakes)
+    fakes[1].script("cluster", cluster_disabled())
+    with pytest.raises(ClusterModeError):
+        await discover(fakes, ManualClock())
+
+
+async def test_failure_helpers(recorder: Recorder) -> None:
+    """refused() is fail without a status; timed_out() is info."""
+    fake = FakeNode(1, recorder)
+    fake.script("count_points", refused(), timed_out(2))
+    first, second = await fake.count_points("c"), await fake.count_points("c")
+    assert (first.outcome, first.status) == (Outcome.FAIL, None)
+    assert (second.outcome, second.error) == (Outcome.INFO, "timed out after 2 s")
