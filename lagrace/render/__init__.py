@@ -1,0 +1,1 @@
+"""Pure text rendering of findings: the terminal verdict and timeline, the Markdown summary."""
