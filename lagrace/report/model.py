@@ -18,6 +18,7 @@ Where things come from (docs/run-directory.md):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ class Band:
     state: str
     start_ns: int
     end_ns: int
+    detail: str = ""  # summary bands: the non-Active replicas and their states
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +419,44 @@ def _bands(
         bands += row_bands
     bands.sort(key=lambda b: (b.start_ns, b.node or 0, b.collection, b.shard or 0))
     return rows, bands
+
+
+_SEVERITY: Final = {"Dead": 4, "Partial": 3, "Initializing": 1, "Active": 0}
+
+
+def _severity(state: str) -> int:
+    return _SEVERITY.get(state, 2)
+
+
+def summary_bands(bands: Sequence[Band]) -> list[Band]:
+    """One observer's per-replica bands of one collection merged into worst-state periods.
+
+    The state of a period is the worst replica state in it (Dead > Partial > other >
+    Initializing > Active, or ``absent``); ``detail`` lists the replicas that are not Active.
+    """
+    if not bands:
+        return []
+    node, collection = bands[0].node, bands[0].collection
+    cuts = sorted({b.start_ns for b in bands} | {b.end_ns for b in bands})
+    out: list[Band] = []
+    for a, b in itertools.pairwise(cuts):
+        live = [x for x in bands if x.start_ns <= a and x.end_ns >= b]
+        if not live:
+            continue
+        if any(x.state == ABSENT for x in live):
+            state, detail = ABSENT, "not visible (404)"
+        else:
+            off = sorted(
+                (x.shard or 0, x.replica_peer or 0, x.state) for x in live if x.state != "Active"
+            )
+            state = max((x.state for x in live), key=_severity)
+            detail = "; ".join(f"shard {s} peer {p}: {st}" for s, p, st in off) or "all Active"
+        last = out[-1] if out else None
+        if last is not None and last.end_ns == a and (last.state, last.detail) == (state, detail):
+            out[-1] = Band(node, collection, None, None, state, last.start_ns, b, detail)
+        else:
+            out.append(Band(node, collection, None, None, state, a, b, detail))
+    return out
 
 
 def _creates(

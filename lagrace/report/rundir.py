@@ -62,6 +62,10 @@ _MISSING = {
 
 def load_model(run_dir: Path) -> ReportModel:
     """Read ``run_dir`` and build the report model (notes say what was missing)."""
+    return _load(run_dir)[0]
+
+
+def _load(run_dir: Path) -> tuple[ReportModel, dict[str, Any]]:
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: not a directory")
     history_path = run_dir / "history.jsonl"
@@ -88,7 +92,7 @@ def load_model(run_dir: Path) -> ReportModel:
             notes.append(f"findings.json does not have the findings shape ({exc!r})")
     if not loaded.history.events:
         notes.append("history.jsonl is empty")
-    return build_model(loaded.history, config, findings, notes)
+    return build_model(loaded.history, config, findings, notes), config
 
 
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -113,7 +117,7 @@ def _save_png(path: Path, fig: Figure) -> None:
 
 def render_report(run_dir: Path, out_dir: Path | None = None, *, png: bool = True) -> ReportFiles:
     """Render ``index.html``, ``trace.json``, ``summary.md`` and the PNGs of ``run_dir``."""
-    model = load_model(run_dir)
+    model, config = _load(run_dir)
     out = out_dir if out_dir is not None else run_dir / "report"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +128,7 @@ def render_report(run_dir: Path, out_dir: Path | None = None, *, png: bool = Tru
     trace = out / "trace.json"
     _write_text(trace, json.dumps(format_trace(model), separators=(",", ":")))
     summary = out / "summary.md"
-    text, source = summary_markdown(model)
+    text, source = summary_markdown(model, config)
     _write_text(summary, text)
     pngs: list[Path] = []
     if png:

@@ -1,7 +1,8 @@
 """``summary.md`` of the report: the renderer's summary when it exists, else a minimal one.
 
 :func:`summary_markdown` prefers ``lagrace.render.markdown.format_summary_markdown(findings)``
-(the run's own summary, looked up at call time so the report does not depend on it) and falls
+``(findings, config)`` (the run's own summary, looked up at call time so the report does not
+depend on it) and falls
 back to :func:`format_minimal_summary`, which is pure and also covers runs without findings.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from lagrace.analysis.findings import Findings
@@ -69,20 +70,23 @@ def format_minimal_summary(model: ReportModel) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _renderer() -> Callable[[Findings], str] | None:
+Renderer = Callable[[Findings, Mapping[str, Any]], str]
+
+
+def _renderer() -> Renderer | None:
     try:
         module: Any = importlib.import_module(RENDERER_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name in (RENDERER_MODULE, RENDERER_MODULE.rpartition(".")[0]):
             return None
         raise
-    found: Callable[[Findings], str] | None = getattr(module, "format_summary_markdown", None)
+    found: Renderer | None = getattr(module, "format_summary_markdown", None)
     return found
 
 
-def summary_markdown(model: ReportModel) -> tuple[str, str]:
-    """(Markdown, the module that wrote it)."""
+def summary_markdown(model: ReportModel, config: Mapping[str, Any]) -> tuple[str, str]:
+    """(Markdown, the module that wrote it); ``config`` is the run's config.json object."""
     render = _renderer()
     if render is not None and model.findings is not None:
-        return render(model.findings), RENDERER_MODULE
+        return render(model.findings, config), RENDERER_MODULE
     return format_minimal_summary(model), __name__

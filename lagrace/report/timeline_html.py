@@ -8,7 +8,9 @@ re-places elements on zoom/pan and shows hover texts. The model is also embedded
 
 Stable hooks for tests and people: ``.lane[data-lane="peer-2"]``,
 ``.lane[data-lane="worker-hammer-0"]``,
-``.window`` (slow-down), ``.band[data-state][data-collection][data-node]``,
+``.window`` (slow-down), ``.band[data-state][data-collection][data-node]`` (``.band.replica``
+per replica of the existing collection, ``.band.summary`` worst state of a created one,
+``.band.absent`` not visible),
 ``.marker.warn`` / ``.error`` / ``.log`` / ``.probe`` / ``.create.sent|ack|visible``,
 ``.point.ok|fail|info`` (upserts), ``.op`` (other operations), ``.phase``, ``#verdict``,
 ``#disruptions``, ``#signatures``. Every string from the run is HTML-escaped.
@@ -29,11 +31,13 @@ from lagrace.clock import format_rfc3339
 from lagrace.events import Outcome
 from lagrace.report.model import (
     ABSENT,
+    Band,
     CollectionRow,
     Lane,
     ReportModel,
     is_watcher,
     peer_lane_key,
+    summary_bands,
     worker_lane_key,
 )
 from lagrace.report.timeline_assets import CSS, JS, OTHER_STATE_COLOUR, STATE_COLOURS
@@ -45,8 +49,11 @@ AXIS_HEIGHT: Final = 26
 LANE_GAP: Final = 8
 HEADER_STRIP: Final = 18  # peer lanes: markers above the replica rows
 ROW_GAP: Final = 3
-UPSERT_LANE: Final = 64
+UPSERT_LANE: Final = 96
+REPLICA_STRIPE: Final = 4  # px per replica of the existing collection
+SUMMARY_ROW: Final = 12  # px of a created collection's worst-state band
 PLAIN_LANE: Final = 24
+PHASE_LABEL: Final = 12  # phase names under the lanes, on two alternating lines
 _MAX_JS_INT: Final = 2**53
 
 
@@ -277,14 +284,19 @@ def _controls() -> str:
 def _lane_height(model: ReportModel, lane: Lane) -> int:
     if lane.kind == "peer":
         rows = [r for r in model.rows if r.node == lane.node]
-        return HEADER_STRIP + sum(_row_height(r) + ROW_GAP for r in rows) + 4
+        return HEADER_STRIP + sum(_row_height(model, r) + ROW_GAP for r in rows) + 4
     if any(p.op == "upsert" and p.worker == lane.worker for p in model.ops):
         return UPSERT_LANE
     return PLAIN_LANE
 
 
-def _row_height(row: CollectionRow) -> int:
-    return max(12, 3 * len(row.replicas))
+def _per_replica(model: ReportModel, row: CollectionRow) -> bool:
+    """The existing collection gets a stripe per replica; created ones one summary band."""
+    return row.collection == model.existing_collection and bool(row.replicas)
+
+
+def _row_height(model: ReportModel, row: CollectionRow) -> int:
+    return REPLICA_STRIPE * len(row.replicas) if _per_replica(model, row) else SUMMARY_ROW
 
 
 def _peer_lane(
@@ -317,9 +329,7 @@ def _peer_lane(
     y = HEADER_STRIP
     labels: list[str] = []
     for row in (r for r in model.rows if r.node == lane.node):
-        h = _row_height(row)
-        stripe = h / max(1, len(row.replicas))
-        index = {rep: i for i, rep in enumerate(row.replicas)}
+        h = _row_height(model, row)
         labels.append(
             _el(
                 "text",
@@ -330,39 +340,12 @@ def _peer_lane(
                 text_anchor="end",
             )
         )
-        for b in model.bands:
-            if b.node != lane.node or b.collection != row.collection:
-                continue
-            by: float
-            bh: float
-            if b.state == ABSENT or b.shard is None or b.replica_peer is None:
-                by, bh, who = y, h, "collection not visible (404)"
-            else:
-                by = y + index[(b.shard, b.replica_peer)] * stripe
-                bh = max(1.0, stripe - 0.5)
-                who = f"shard {b.shard} · replica on peer {b.replica_peer}: {b.state}"
-            tip = (
-                f"{b.collection} — {who}\nseen by node {b.node}: "
-                f"{_ts(b.start_ns)} → {_ts(b.end_ns)} ({_ms(b.end_ns - b.start_ns)})"
-            )
-            fill = None if b.state == ABSENT else _state_fill(b.state)
-            cls = "band absent" if b.state == ABSENT else f"band s-{b.state}"
-            out.append(
-                _el(
-                    "rect",
-                    cls=cls,
-                    fill=fill,
-                    data_state=b.state,
-                    data_collection=b.collection,
-                    data_node=b.node,
-                    data_shard=b.shard,
-                    data_replica=b.replica_peer,
-                    **_span(sc, b.start_ns, b.end_ns),
-                    y=round(by, 2),
-                    height=round(bh, 2),
-                    data_tip=tip,
-                )
-            )
+        mine = [b for b in model.bands if b.node == lane.node and b.collection == row.collection]
+        detailed = _per_replica(model, row)
+        out += [
+            _band(sc, row, b, y=y, h=h, detailed=detailed)
+            for b in (mine if detailed else summary_bands(mine))
+        ]
         y += h + ROW_GAP
     my = HEADER_STRIP / 2
     for c in model.creates:
@@ -396,6 +379,38 @@ def _peer_lane(
         shape = "M0,-6L5,0L0,6L-5,0Z" if m.kind != "log" else "M-1.5,-6h3v12h-3Z"
         out.append(_marker(f"marker {m.kind}", m.at_ns, my, shape, tip))
     return labels, out
+
+
+def _band(sc: _Scale, row: CollectionRow, b: Band, *, y: int, h: int, detailed: bool) -> str:
+    """One state period: a replica's stripe, or the whole row (summary or not visible)."""
+    top, height = float(y), float(h)
+    if b.state == ABSENT:
+        who = "collection not visible (404)"
+    elif b.shard is not None and b.replica_peer is not None:
+        top = y + row.replicas.index((b.shard, b.replica_peer)) * REPLICA_STRIPE
+        height = REPLICA_STRIPE
+        who = f"shard {b.shard} · replica on peer {b.replica_peer}: {b.state}"
+    else:
+        who = f"{b.state} ({b.detail})"
+    tip = (
+        f"{b.collection} — {who}\nseen by node {b.node}: "
+        f"{_ts(b.start_ns)} → {_ts(b.end_ns)} ({_ms(b.end_ns - b.start_ns)})"
+    )
+    kind = "replica" if detailed and b.shard is not None else "summary"
+    return _el(
+        "rect",
+        cls="band absent" if b.state == ABSENT else f"band {kind} s-{b.state}",
+        fill=None if b.state == ABSENT else _state_fill(b.state),
+        data_state=b.state,
+        data_collection=b.collection,
+        data_node=b.node,
+        data_shard=b.shard,
+        data_replica=b.replica_peer,
+        **_span(sc, b.start_ns, b.end_ns),
+        y=round(top, 2),
+        height=round(height, 2),
+        data_tip=tip,
+    )
 
 
 def _short(name: str, limit: int = 30) -> str:
@@ -548,13 +563,13 @@ def _timeline(model: ReportModel) -> tuple[str, int]:
         background = _el("rect", cls="lane-bg", x=LABEL_WIDTH, y=0, width=plot_w, height=h)
         lanes_svg.append(f"<g {lane_attrs}>{background}{''.join(content)}</g>")
         y += h + LANE_GAP
-    total = y + 4
-    phase_line = _el("line", cls="phase", x1=0, x2=0, y1=AXIS_HEIGHT - 4, y2=total)
+    total = y + 4 + 2 * PHASE_LABEL
+    phase_line = _el("line", cls="phase", x1=0, x2=0, y1=AXIS_HEIGHT - 4, y2=y)
     phases = "".join(
         f"<g {_a(cls='phase-mark', data_t0=_s(p.t_ns), data_y=0)} "
         f'transform="translate({sc.x(p.t_ns)},0)">{phase_line}'
-        f"{_el('text', p.name, cls='phase-label', x=3, y=AXIS_HEIGHT - 6)}</g>"
-        for p in model.phases
+        f"{_el('text', p.name, cls='phase-label', x=3, y=y + PHASE_LABEL * (1 + i % 2))}</g>"
+        for i, p in enumerate(model.phases)
     )
     svg = (
         f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" '

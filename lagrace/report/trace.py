@@ -16,12 +16,11 @@ durations (``dur``) are microseconds on the run axis (``t_ns / 1000``); events a
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final
 
-from lagrace.report.model import ABSENT, Band, OpPoint, ReportModel
+from lagrace.report.model import ABSENT, Band, OpPoint, ReportModel, summary_bands
 
 WORKERS_PID: Final = 1000
 UNKNOWN_PEER_PID: Final = 999
@@ -37,29 +36,6 @@ def _us(ns: int) -> float:
 
 def _pid(node: int | None) -> int:
     return node if node is not None else UNKNOWN_PEER_PID
-
-
-def _collection_periods(bands: Sequence[Band]) -> list[tuple[int, int, str, str]]:
-    """Merge one (observer, collection)'s per-replica bands into (start, end, name, detail)."""
-    cuts = sorted({b.start_ns for b in bands} | {b.end_ns for b in bands})
-    periods: list[tuple[int, int, str, str]] = []
-    for a, b in itertools.pairwise(cuts):
-        live = [x for x in bands if x.start_ns <= a and x.end_ns >= b and x.end_ns > x.start_ns]
-        if not live:
-            continue
-        if any(x.state == ABSENT for x in live):
-            name, detail = "not visible", "404"
-        else:
-            off = sorted(
-                (x.shard or 0, x.replica_peer or 0, x.state) for x in live if x.state != "Active"
-            )
-            name = "Active" if not off else "/".join(sorted({s for _, _, s in off}))
-            detail = ", ".join(f"shard {s} peer {p}: {st}" for s, p, st in off) or "all Active"
-        if periods and periods[-1][1] == a and periods[-1][2:] == (name, detail):
-            periods[-1] = (periods[-1][0], b, name, detail)
-        else:
-            periods.append((a, b, name, detail))
-    return periods
 
 
 def _assign_tracks(ops: Sequence[OpPoint], end_ns: int) -> list[tuple[OpPoint, int]]:
@@ -144,12 +120,13 @@ def format_trace(model: ReportModel) -> dict[str, Any]:
             _meta(pid, tid, "thread_name", row.collection),
             _meta(pid, tid, "thread_sort_index", tid),
         ]
-        for a, b, name, detail in _collection_periods(grouped[(row.node, row.collection)]):
+        for band in summary_bands(grouped[(row.node, row.collection)]):
+            name = "not visible" if band.state == ABSENT else band.state
             events.append({
-                "name": name, "cat": "replica_state", "ph": "X", "ts": _us(a),
-                "dur": _us(b - a), "pid": pid, "tid": tid,
+                "name": name, "cat": "replica_state", "ph": "X", "ts": _us(band.start_ns),
+                "dur": _us(band.end_ns - band.start_ns), "pid": pid, "tid": tid,
                 "args": {"collection": row.collection, "observer_node": row.node,
-                         "replicas": detail},
+                         "replicas": band.detail},
             })  # fmt: skip
 
     meta += [
