@@ -78,23 +78,27 @@ def display_text(entry: TimelineEntry) -> str:
 
 
 def format_timeline_line(
-    entry: TimelineEntry, node_peers: Mapping[int, int], origin_ns: int = 0
+    entry: TimelineEntry, node_peers: Mapping[int, int] | None = None, origin_ns: int = 0
 ) -> str:
-    """One fixed-width timeline line."""
+    """One fixed-width timeline line (``node_peers`` fills peers the entry lacks)."""
     offset = format_offset(entry.at_ns - origin_ns)
     label = LABELS.get(entry.kind, entry.kind.upper())
-    column = who(entry.node, entry.peer_id, node_peers)
+    column = who(entry.node, entry.peer_id, node_peers or {})
     return f"{offset:>11}  {column:<{_WHO_WIDTH}}  {label:<{_LABEL_WIDTH}}  {display_text(entry)}"
 
 
-def format_timeline(findings: Findings, node_peers: Mapping[int, int], origin_ns: int = 0) -> str:
+def format_timeline(
+    findings: Findings, node_peers: Mapping[int, int] | None = None, origin_ns: int = 0
+) -> str:
     """The whole timeline, one line per entry (offsets from ``origin_ns``, the run origin)."""
     if not findings.timeline:
         return "(empty timeline)\n"
     return "".join(format_timeline_line(e, node_peers, origin_ns) + "\n" for e in findings.timeline)
 
 
-def styled_timeline(findings: Findings, node_peers: Mapping[int, int], origin_ns: int = 0) -> Text:
+def styled_timeline(
+    findings: Findings, node_peers: Mapping[int, int] | None = None, origin_ns: int = 0
+) -> Text:
     """:func:`format_timeline` with a style per entry kind, for ``rich`` on a TTY."""
     out = Text()
     for entry in findings.timeline:

@@ -105,3 +105,10 @@ def test_empty_timeline_and_styles() -> None:
     styled = styled_timeline(FINDINGS, {1: 101})
     assert styled.plain == format_timeline(FINDINGS, {1: 101})
     assert any(span.style == "bold red" for span in styled.spans)
+
+
+def test_node_map_is_optional() -> None:
+    """Without a node map, entries show the peer they carry or the node alone."""
+    lines = format_timeline(FINDINGS).splitlines()
+    assert lines[1].startswith("   +1.000 s  node 1" + " " * 16 + "SLOW")
+    assert "node 2 (peer 7401…)" in lines[2]
