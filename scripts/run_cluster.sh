@@ -335,6 +335,7 @@ import socket, sys
 busy = []
 for port in map(int, sys.argv[1:]):
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is fine
     try:
         s.bind(("127.0.0.1", port))
     except OSError:
@@ -608,7 +609,7 @@ KIND="" NODES="" LOGS="" STOPPED=0 WANT_PEERS=0
 need_value() { (($1 >= 2)) || fail_usage "$2 needs a value"; }
 
 (($# > 0)) || {
-    usage
+    usage >&2
     exit 3
 }
 case $1 in

@@ -3,8 +3,9 @@
 Run as ``python fake_qdrant.py --uri URI [--bootstrap URI]`` with the environment run_cluster.sh
 sets. Peers meet through a registry directory (``FAKE_QDRANT_REGISTRY``): each registers its p2p
 URI and peer id; the peer started without ``--bootstrap`` is the leader. The peer id persists in
-``$QDRANT__STORAGE__STORAGE_PATH/raft_state.json`` like Qdrant's. Every start appends its argv,
-cwd and the ``QDRANT__*``/``RUN_MODE`` environment to ``starts.jsonl`` in the storage directory.
+``$QDRANT__STORAGE__STORAGE_PATH/raft_state.json`` like Qdrant's. Every start appends its
+argv, pid, cwd and ``QDRANT__*``/``RUN_MODE`` environment to ``starts.jsonl`` in the storage
+directory.
 
 Knobs: ``FAKE_QDRANT_STAGING=false`` (telemetry says no staging), ``FAKE_QDRANT_NO_LEADER=1``
 (never a leader), ``FAKE_QDRANT_IGNORE_TERM=1`` (survive SIGTERM), ``FAKE_QDRANT_EXIT=1`` (exit
@@ -49,7 +50,8 @@ def main() -> int:
     peer_id = _peer_id(storage)
     with (storage / "starts.jsonl").open("a") as out:
         env = {k: v for k, v in os.environ.items() if k.startswith("QDRANT__") or k == "RUN_MODE"}
-        out.write(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd(), "env": env}) + "\n")
+        record = {"pid": os.getpid(), "argv": sys.argv[1:], "cwd": os.getcwd(), "env": env}
+        out.write(json.dumps(record) + "\n")
     if os.environ.get("FAKE_QDRANT_EXIT") == "1":
         sys.stdout.write("ERROR qdrant: fake start-up failure\n")
         return 1
