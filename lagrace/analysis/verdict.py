@@ -122,8 +122,12 @@ def check_writes(writes: WriteSummary) -> Check:
     )
 
 
-def check_lag(lag: LagAssessment) -> Check:
-    """Inconclusive if the lag never took hold."""
+def check_lag(lag: LagAssessment, *, slow_down_proposed: bool = True) -> Check:
+    """Inconclusive if the lag never took hold (a control run without slow-down never is)."""
+    if not slow_down_proposed and not lag.took_hold:
+        return Check(
+            Verdict.NOT_REPRODUCED, ("no slow-down was proposed: a control run without lag",)
+        )
     return Check(Verdict.NOT_REPRODUCED if lag.took_hold else Verdict.INCONCLUSIVE, (lag.reason,))
 
 
@@ -159,7 +163,7 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         [
             check_signatures(signatures),
             check_disruptions(disruptions),
-            check_lag(lag),
+            check_lag(lag, slow_down_proposed=bool(history.operations("test_slow_down"))),
             check_convergence(convergence),
             check_writes(writes),
             check_run_end(history),

@@ -170,3 +170,28 @@ def test_findings_round_trip_through_json() -> None:
     """findings.json of analyse() reads back to equal Findings."""
     f = _analyse()
     assert findings_from_json(findings_to_json(f)) == f
+
+
+def test_control_run_without_slow_down_is_not_inconclusive() -> None:
+    """A run that proposed no slow-down is a control run: quiet means not reproduced."""
+    from lagrace.analysis.builders import EXAMPLE_EXISTING, HistoryBuilder
+    from lagrace.analysis.inputs import analysis_input_from_history
+    from lagrace.analysis.verdict import analyse
+
+    b = HistoryBuilder({1: 101, 2: 102})
+    b.run_start(0, existing=EXAMPLE_EXISTING, new=[], target_node=2)
+    b.mark(4, "converged", {})
+    b.mark(5, "run_end", {"reason": "converged"})
+    history = b.build()
+    findings = analyse(history, analysis_input_from_history(history))
+    assert findings.verdict is Verdict.NOT_REPRODUCED
+    assert any("control run" in r for r in findings.reasons)
+    b2 = HistoryBuilder({1: 101, 2: 102})
+    b2.run_start(0, existing=EXAMPLE_EXISTING, new=[], target_node=2)
+    op = b2.invoke(1, "test_slow_down", worker="lag-0", node=1, request="peer_id=102")
+    b2.complete(op, 2, outcome="ok", status=200)
+    b2.mark(4, "converged", {})
+    b2.mark(5, "run_end", {"reason": "converged"})
+    history2 = b2.build()
+    lagless = analyse(history2, analysis_input_from_history(history2))
+    assert lagless.verdict is Verdict.INCONCLUSIVE
