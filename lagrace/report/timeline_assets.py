@@ -3,8 +3,9 @@
 The page is drawn in Python (:mod:`lagrace.report.timeline_html`) as inline SVG whose
 time-placed elements carry ``data-t0`` / ``data-t1`` (seconds on the run axis) and, for markers,
 ``data-y``. The script only re-places them for the current view (zoom with the wheel or the
-buttons, pan by dragging), shows ``data-tip`` texts on hover with the cursor's time in ms, and
-reports its own health in the DOM: ``<body data-ready="1" data-errors="N">``.
+buttons, pan by dragging; ``#view=A,B`` in the URL opens at seconds A..B), shows ``data-tip``
+texts on hover with the cursor's time in ms, and reports its own health in the DOM:
+``<body data-ready="1" data-errors="N">``.
 """
 
 from __future__ import annotations
@@ -269,6 +270,10 @@ JS: Final = r"""
     race.disabled = true;
   }
   window.addEventListener("resize", schedule);
+  var wanted = /view=(-?[0-9.]+),(-?[0-9.]+)/.exec(window.location.hash);
+  if (wanted && parseFloat(wanted[2]) > parseFloat(wanted[1])) {
+    view = [parseFloat(wanted[1]), parseFloat(wanted[2])];
+  }
   layout();
   body.setAttribute("data-ready", "1");
   body.setAttribute("data-lanes", String(document.querySelectorAll(".lane").length));

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from lagrace.report import render_report
+from lagrace.report.timeline_html import LABEL_WIDTH, RIGHT_PAD
 from tests.report.test_plots import png_size
 
 CHROMIUM = os.environ.get("LAGRACE_CHROMIUM", "/usr/bin/chromium")
@@ -29,8 +30,8 @@ pytestmark = [
 ]
 
 
-def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    args = [
+def _chromium_args(profile: Path) -> list[str]:
+    return [
         CHROMIUM,
         "--headless",
         "--no-sandbox",
@@ -44,9 +45,11 @@ def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedPro
         "--enable-logging=stderr",
         "--v=0",
         "--window-size=1400,1300",
-        *extra,
-        page.as_uri(),
     ]
+
+
+def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    args = [*_chromium_args(profile), *extra, page.as_uri()]
     return subprocess.run(args, capture_output=True, text=True, timeout=90, check=True)
 
 
@@ -106,6 +109,26 @@ def test_race_report_runs_cleanly_in_chromium(race_dir: Path, tmp_path: Path) ->
     shot = tmp_path / "race.png"
     _chromium(files.html, tmp_path / "profile-shot", f"--screenshot={shot}")
     assert png_size(shot) == (1400, 1300)
+
+
+def test_view_from_the_url_places_elements(race_dir: Path, tmp_path: Path) -> None:
+    """Opened at #view=<window>, the slow-down window spans the plot area from edge to edge."""
+    files = render_report(race_dir, tmp_path / "report", png=False)
+    page = files.html.as_uri() + "#view=5.03,10.03"
+    result = subprocess.run(
+        [*_chromium_args(tmp_path / "profile-view"), "--dump-dom", page],
+        capture_output=True, text=True, timeout=90, check=True,
+    )  # fmt: skip
+    dom = _Body()
+    dom.feed(result.stdout)
+    assert dom.body.get("data-errors") == "0"
+    (window,) = [e for e in dom.elements if "window" in e.get("class", "").split()]
+    left, width = float(window["x"]), float(window["width"])
+    assert left == pytest.approx(LABEL_WIDTH, abs=0.5)
+    (svg,) = [e for e in dom.elements if e.get("id") == "timeline"]
+    svg_width = float(svg["viewbox"].split()[2])  # set by the script to the measured width
+    assert 1000 < svg_width <= 1400
+    assert left + width == pytest.approx(svg_width - RIGHT_PAD, abs=0.5)
 
 
 def test_partial_report_runs_cleanly_in_chromium(partial_dir: Path, tmp_path: Path) -> None:
