@@ -33,9 +33,20 @@ def cluster_data(status: ClusterStatus, anchor: WallAnchor, wall_now_ns: int) ->
     }
 
 
+def _stall_second(data: Mapping[str, Any]) -> int:
+    """Whole seconds of a stall (0 while healthy): a stalled peer is re-recorded each second."""
+    age = data.get("last_update_age_ms")
+    if not data.get("stalled") or not isinstance(age, int | float):
+        return 0
+    return int(age // 1000)
+
+
 def cluster_changed(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> bool:
-    """Whether to record: any field but the ever-growing age differs."""
+    """Whether to record: any field but the ever-growing age differs, or a stall grew by a
+    whole second (so the history shows how long the consensus thread stood still)."""
     if previous is None:
+        return True
+    if _stall_second(previous) != _stall_second(current):
         return True
     return any(previous.get(k) != v for k, v in current.items() if k != "last_update_age_ms")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from lagrace.api.models import ClusterStatus, CollectionCluster, ReplicaView, SendFailure
 from lagrace.clock import NS_PER_MS, WallAnchor
 from lagrace.snapshots import cluster_changed, cluster_data, collection_data, judge_convergence
@@ -42,6 +44,15 @@ def test_only_real_changes_are_recorded() -> None:
     assert cluster_changed(None, a)
     assert not cluster_changed(a, b)
     assert cluster_changed(a, cluster_data(_status(commit=11), ANCHOR, 1_000_200 * NS_PER_MS))
+
+
+def test_a_stall_is_re_recorded_every_second() -> None:
+    """While a peer's last_update is frozen, each new whole second of age is recorded."""
+    stalled = [
+        cluster_data(_status(), ANCHOR, (1_000_000 + ms) * NS_PER_MS) for ms in range(0, 4000, 250)
+    ]
+    recorded = [b for a, b in itertools.pairwise(stalled) if cluster_changed(a, b)]
+    assert [r["last_update_age_ms"] for r in recorded] == [1250.0, 2000.0, 3000.0]
 
 
 def _coll(states: list[str]) -> dict[str, object]:
