@@ -73,3 +73,24 @@ class ProtocolError(LagraceError):
 
 class SimulationError(LagraceError):
     """The simulated cluster could not start, or stopped badly."""
+
+
+def sole_lagrace_error(group: BaseExceptionGroup[BaseException]) -> LagraceError | None:
+    """The first :class:`LagraceError` of a TaskGroup's exception group, if *every* leaf is one.
+
+    Concurrent checks (a TaskGroup probing every node) fail as a group; the CLI reports the
+    first as its one line. A group holding anything else is a bug and is not unwrapped.
+    """
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop(0)
+        if isinstance(exc, BaseExceptionGroup):
+            pending[:0] = list(exc.exceptions)
+        else:
+            leaves.append(exc)
+    if leaves and all(isinstance(e, LagraceError) for e in leaves):
+        first = leaves[0]
+        assert isinstance(first, LagraceError)
+        return first
+    return None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from lagrace import __version__
 from lagrace.cli import cluster_cmd, report_cmd, run_cmd, sim_cmd
-from lagrace.errors import LagraceError
+from lagrace.errors import LagraceError, sole_lagrace_error
 from lagrace.exitcodes import EXIT_CODES_HELP, ExitCode
 from lagrace.logsetup import configure_logging
 
@@ -84,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return execute(args)
     except LagraceError as exc:
         print(f"lagrace: error: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
+    except BaseExceptionGroup as group:
+        first = sole_lagrace_error(group)
+        if first is None:
+            raise
+        print(f"lagrace: error: {first}", file=sys.stderr)
         return ExitCode.ERROR
     except KeyboardInterrupt:
         print("lagrace: interrupted", file=sys.stderr)

@@ -1,0 +1,95 @@
+"""`lagrace run` end to end against the embedded simulated cluster (a child `lagrace sim`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lagrace.cli import main
+from lagrace.history import read_history
+
+SHORT = [
+    "--slow-down", "4", "--lag-offset", "0.5", "--create-offset", "1.5",
+    "--time-limit", "60", "--settle", "30", "--workers", "3", "--quiet", "--seed", "11",
+]  # fmt: skip
+
+
+@pytest.mark.sim
+@pytest.mark.timeout(180)
+def test_buggy_model_reproduces_and_fixed_does_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The main command: buggy → verdict reproduced (exit 1); fixed → not reproduced (exit 0)."""
+    runs = tmp_path / "runs"
+    code = main(["run", *SHORT, "--runs-dir", str(runs), "--no-report"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "verdict: reproduced" in out
+    assert "slow-down started" in out
+    assert "first disruption" in out
+    run = (runs / "latest").resolve()
+    config = json.loads((run / "config.json").read_text())
+    assert config["status"] == "complete"
+    assert config["sim"]["mode"] == "buggy"
+    assert config["versions"]["qdrant"]["1"]
+    findings = json.loads((run / "findings.json").read_text())
+    assert findings["verdict"] == "reproduced"
+    assert findings["exit_code"] == 1
+    loaded = read_history(run / "history.jsonl")
+    assert not loaded.torn_tail
+    assert loaded.history.first_mark("run_start") is not None
+    assert (run / "summary.md").read_text().strip()
+    assert any(p.stat().st_size > 0 for p in (run / "logs").glob("node-*.log"))
+    # only what the run created was deleted, and it was deleted
+    deletes = [op.invoke.request for op in loaded.history.operations("delete_collection")]
+    assert len(deletes) == 2
+    assert all(config["run_id"] in d for d in deletes)
+
+    code = main(["run", *SHORT, "--runs-dir", str(runs), "--no-report", "--sim-mode", "fixed"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "verdict: not reproduced" in out
+
+
+@pytest.mark.sim
+@pytest.mark.timeout(120)
+def test_control_run_without_slow_down_is_quiet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No slow-down, even in buggy mode: the race does not appear (exit 0)."""
+    code = main(["run", *SHORT, "--lag-repeat", "0", "--runs-dir", str(tmp_path), "--no-report"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "control run" in out
+
+
+def test_bad_scenario_values_exit_3_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A duration outside 0..300 is one line and exit 3; no run directory is made."""
+    code = main(["run", "--slow-down", "301", "--runs-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "lag.duration_s must be within 0..300" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unreachable_node_exits_3_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A URL nobody listens on: one line naming it, exit 3, no run directory."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    code = main(["run", "--nodes", url, "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert url in err
+    assert len(err.strip().splitlines()) == 1
+    assert not list((tmp_path / "runs").glob("*/*"))
