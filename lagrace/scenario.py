@@ -103,8 +103,8 @@ class HammerSection:
     wait: str = "mixed"
     ordering: str = "weak"
     peers: str = "round-robin"
-    mode: str = "closed"
-    rate: float = 0.0
+    mode: str = "open"  # a fixed offered load: repeatable timing, independent of machine speed
+    rate: float = 200.0
     timeout_s: float = 10.0
 
 
