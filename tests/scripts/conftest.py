@@ -134,3 +134,36 @@ def fake_cluster(tmp_path: Path) -> Iterator[FakeCluster]:
     for pid in cluster.all_pids():  # a failed test must not leave fakes behind
         if alive(pid):
             os.kill(pid, 9)
+
+
+@dataclass
+class SimCluster:
+    """A simulated cluster started with ``run_cluster.sh --sim``."""
+
+    dir: Path
+    nodes: list[str]
+    logs: list[str]
+
+
+@pytest.fixture
+def sim_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SimCluster]:
+    """``run_cluster.sh 3 --sim --mode <param>`` in a temporary directory; stopped afterwards."""
+    mode = getattr(request, "param", "buggy")
+    cluster_dir = tmp_path / "sim-cluster"
+    started = run_script(
+        [str(RUN_CLUSTER), "3", "--sim", "--mode", mode, "--seed", "11", "--dir", str(cluster_dir)],
+        script_env(),
+        cwd=tmp_path,
+    )
+    try:
+        assert started.returncode == 0, started.stderr
+        values = dict(
+            line.split("=", 1)
+            for line in started.stdout.splitlines()
+            if line.startswith(("NODES=", "LOGS="))
+        )
+        yield SimCluster(cluster_dir, values["NODES"].split(","), values["LOGS"].split(","))
+    finally:
+        run_script(
+            [str(RUN_CLUSTER), "stop", "--dir", str(cluster_dir)], script_env(), cwd=tmp_path
+        )
