@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settle", type=float, default=60.0, help="bound on settling after the lag (60)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="upsert workers (2)")
+    parser.add_argument("--workers", type=int, default=4, help="upsert workers (4)")
     parser.add_argument("--mode", choices=("buggy", "fixed"), help="simulated cluster's mode")
     parser.add_argument("--seed", type=int, help="seed of the run (and of the simulated cluster)")
     parser.add_argument("--keep", action="store_true", help="keep the created collections")
