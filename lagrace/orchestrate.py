@@ -7,6 +7,7 @@ findings, a summary and a report in the run directory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import platform
 import random
@@ -14,7 +15,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lagrace import __version__
 from lagrace.analysis.findings import Findings, findings_to_json
@@ -24,7 +25,7 @@ from lagrace.api.client import HttpNodeClient
 from lagrace.clock import Clock, SystemClock, format_rfc3339
 from lagrace.errors import LagraceError
 from lagrace.history import JsonlSink, Recorder
-from lagrace.plan import make_plan
+from lagrace.plan import collection_name, make_plan
 from lagrace.preflight import Preflight, preflight
 from lagrace.render.markdown import format_summary_markdown
 from lagrace.runner import ProgressSink, RaceResult, RunHandles, run_config, run_race
@@ -63,6 +64,14 @@ async def _clients(
             for i, url in enumerate(urls)
         ]
         yield clients
+
+
+@dataclass(slots=True)
+class _SoFar:
+    """What a run has made so far, so an interruption at any point can still be wrapped up."""
+
+    run_dir: RunDir | None = None
+    out: tuple[RunDir, RaceResult, _Started] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,7 @@ async def _race_target(
     runs_dir: Path,
     run_dir: RunDir | None,
     on_progress: ProgressSink | None,
+    so_far: _SoFar,
 ) -> tuple[RunDir, RaceResult, _Started]:
     async with _clients(target.urls, recorder, api_key) as clients:
         found = await preflight(clients)
@@ -139,6 +149,7 @@ async def _race_target(
         if run_dir is None:  # a real cluster: only now, after every check, make the directory
             run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
             recorder.attach(JsonlSink(run_dir.history))
+            so_far.run_dir = run_dir
         mark = run_config(scenario_json=scenario_to_json(scenario), nodes=found.nodes, plan=plan)
         mark["signatures"] = dict(scenario.signatures)
         for entry in mark["nodes"]:
@@ -168,7 +179,8 @@ async def _race_target(
             on_progress=on_progress,
         )
         result = await run_race(handles, clock, found.leader_node)
-        return run_dir, result, started
+        so_far.out = (run_dir, result, started)  # an interruption from here on loses nothing
+        return so_far.out
 
 
 async def run_scenario(
@@ -187,57 +199,142 @@ async def run_scenario(
     run_id = secrets.token_hex(3)
     clock = SystemClock()
     recorder = Recorder(clock)
+    so_far = _SoFar()
     try:
-        if scenario.uses_sim:
-            run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
-            recorder.attach(JsonlSink(run_dir.history))
-            run_dir.sim.mkdir()
-            seed = scenario.run.seed
-            assert seed is not None
-            async with simulated_cluster(
-                nodes=scenario.cluster.sim_nodes,
-                mode=scenario.cluster.sim_mode,
-                seed=seed,
-                log_dir=run_dir.sim,
-            ) as sim:
-                target = Target(
-                    urls=tuple(n.url for n in sim.nodes),
-                    logs=tuple(n.log for n in sim.nodes),
-                    sim=sim,
-                )
-                out = await _race_target(
-                    scenario,
-                    target,
-                    run_id=run_id,
-                    clock=clock,
-                    recorder=recorder,
-                    api_key=api_key,
-                    runs_dir=runs_dir,
-                    run_dir=run_dir,
-                    on_progress=on_progress,
-                )
-        else:
-            logs = tuple(Path(p) for p in scenario.cluster.logs) or (None,) * len(
-                scenario.cluster.nodes
-            )
-            target = Target(urls=scenario.cluster.nodes, logs=logs, sim=None)
-            out = await _race_target(
+        try:
+            await _run_target(
                 scenario,
-                target,
+                so_far,
                 run_id=run_id,
                 clock=clock,
                 recorder=recorder,
                 api_key=api_key,
-                runs_dir=runs_dir,
-                run_dir=None,
                 on_progress=on_progress,
             )
+        except asyncio.CancelledError:
+            # Interrupted outside the race (run_race wraps up its own interruptions): before
+            # anything exists there is nothing to wrap up; otherwise finish what there is.
+            if so_far.run_dir is None:
+                raise
+            _uncancel()
+            if so_far.out is None:
+                recorder.mark("run_end", {"reason": "interrupted", "detail": _BEFORE_RACE})
+                recorder.close()
+                return _finish_early(scenario, so_far.run_dir, run_id, clock, recorder)
     finally:
         recorder.close()
-    run_dir, result, started = out
+    assert so_far.out is not None
+    run_dir, result, started = so_far.out
+    if result.reason == "interrupted":
+        report = False  # an interrupted run ends now; `lagrace report RUN_DIR` renders later
     return _finish(
         started, run_dir, recorder, result, report=scenario.run.report if report is None else report
     )
+
+
+_BEFORE_RACE: Final = "interrupted by a signal before the race began"
+
+
+def _uncancel() -> None:
+    """Take back the cancellation that interrupted this task (we are handling it)."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+async def _run_target(
+    scenario: Scenario,
+    so_far: _SoFar,
+    *,
+    run_id: str,
+    clock: Clock,
+    recorder: Recorder,
+    api_key: str | None,
+    on_progress: ProgressSink | None,
+) -> None:
+    """Start the simulated cluster if asked, then race; results land in ``so_far``."""
+    runs_dir = Path(scenario.run.runs_dir)
+    if not scenario.uses_sim:
+        logs = tuple(Path(p) for p in scenario.cluster.logs) or (None,) * len(
+            scenario.cluster.nodes
+        )
+        target = Target(urls=scenario.cluster.nodes, logs=logs, sim=None)
+        so_far.out = await _race_target(
+            scenario,
+            target,
+            run_id=run_id,
+            clock=clock,
+            recorder=recorder,
+            api_key=api_key,
+            runs_dir=runs_dir,
+            run_dir=None,
+            on_progress=on_progress,
+            so_far=so_far,
+        )
+        return
+    run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
+    so_far.run_dir = run_dir
+    recorder.attach(JsonlSink(run_dir.history))
+    run_dir.sim.mkdir()
+    seed = scenario.run.seed
+    assert seed is not None
+    async with simulated_cluster(
+        nodes=scenario.cluster.sim_nodes,
+        mode=scenario.cluster.sim_mode,
+        seed=seed,
+        log_dir=run_dir.sim,
+    ) as sim:
+        target = Target(
+            urls=tuple(n.url for n in sim.nodes),
+            logs=tuple(n.log for n in sim.nodes),
+            sim=sim,
+        )
+        so_far.out = await _race_target(
+            scenario,
+            target,
+            run_id=run_id,
+            clock=clock,
+            recorder=recorder,
+            api_key=api_key,
+            runs_dir=runs_dir,
+            run_dir=run_dir,
+            on_progress=on_progress,
+            so_far=so_far,
+        )
+
+
+def _finish_early(
+    scenario: Scenario, run_dir: RunDir, run_id: str, clock: Clock, recorder: Recorder
+) -> RunOutcome:
+    """Wrap up a run interrupted before its race began: what config.json can say, findings
+    (inconclusive: the ``run_end`` mark says interrupted) and the summary."""
+    history = recorder.history()
+    existing = collection_name(scenario.existing.name, run_id)  # planned, never created
+    inp = analysis_input_from_history(history, existing_collections=(existing,), new_collections=())
+    findings = analyse(history, inp)
+    run_dir.write_json(run_dir.findings, findings_to_json(findings))
+    config: dict[str, Any] = {
+        "run_id": run_id,
+        "scenario": scenario.run.name,
+        "seed": scenario.run.seed,
+        "status": "interrupted",
+        "anchor_unix_ns": clock.anchor.unix_ns,
+        "anchor": clock.anchor.isoformat(),
+        "started": format_rfc3339(clock.anchor.unix_ns),
+        "updated": format_rfc3339(clock.wall_ns()),
+        "versions": {"lagrace": __version__, "python": platform.python_version(), "qdrant": {}},
+        "nodes": [],
+        "target": None,
+        "existing_collection": None,
+        "new_collections": [],
+        "sim": None,
+        "config": scenario_to_json(scenario),
+        "end": {"reason": "interrupted", "detail": _BEFORE_RACE, "deleted": []},
+    }
+    run_dir.write_json(run_dir.config, config)
+    run_dir.write_text(run_dir.summary, format_summary_markdown(findings, config))
+    result = RaceResult(reason="interrupted", detail=_BEFORE_RACE)
+    return RunOutcome(run_dir, findings, result)
 
 
 def _finish(

@@ -3,13 +3,20 @@
 ``lagrace run`` with no ``--nodes`` races the model: it starts ``python -m lagrace sim`` on free
 loopback ports, reads the one JSON line the child prints when ready, and stops it at the end
 (SIGTERM, then SIGKILL after a grace period). The child's stderr goes to a file of the run.
+
+The child must not outlive the driver, even when the driver is killed with SIGKILL or leaves
+with ``os._exit`` (a second SIGINT): on Linux it is started with ``PR_SET_PDEATHSIG`` = SIGTERM,
+so the kernel sends it SIGTERM when its parent dies, and it stops as on an ordinary SIGTERM.
+Elsewhere only the ordinary stop applies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -21,6 +28,15 @@ from lagrace.errors import SimulationError
 
 READY_TIMEOUT_S: Final = 30.0
 STOP_GRACE_S: Final = 5.0
+_PR_SET_PDEATHSIG: Final = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the forked child, before exec: ask for SIGTERM when the parent dies (Linux)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl: it would never fire
+        os._exit(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +109,13 @@ async def simulated_cluster(
         *extra_args,
     ]
     with stderr_path.open("ab") as err:
+        parent = os.getpid()
         proc = await asyncio.create_subprocess_exec(
-            *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=err
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=err,
+            preexec_fn=(lambda: _die_with_parent(parent)) if sys.platform == "linux" else None,
         )
         try:
             assert proc.stdout is not None
@@ -117,13 +138,26 @@ async def simulated_cluster(
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
-            proc.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(STOP_GRACE_S):
-                await proc.wait()
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):  # exited between the two calls
-                proc.kill()
+    """SIGTERM, then SIGKILL after the grace period; interrupted, SIGKILL at once.
+
+    The child is gone when this returns or raises (a cancelled stop must not leave it behind).
+    """
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+        proc.send_signal(signal.SIGTERM)
+    try:
+        async with asyncio.timeout(STOP_GRACE_S):
             await proc.wait()
+    except TimeoutError:
+        _kill(proc)
+        await proc.wait()
+    except asyncio.CancelledError:
+        _kill(proc)
+        await proc.wait()
+        raise
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):  # exited between the two calls
+        proc.kill()

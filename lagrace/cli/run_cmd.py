@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from lagrace.cli.progress import make_progress_display
@@ -152,36 +153,54 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(execute=execute)
 
 
-async def _run_with_signals(scenario: Scenario, args: argparse.Namespace) -> RunOutcome:
+_BEFORE_START = "lagrace: interrupted before the run started; nothing was created"
+
+
+async def _run_with_signals(scenario: Scenario, args: argparse.Namespace) -> RunOutcome | None:
+    """Run the scenario; the first SIGINT/SIGTERM cancels it cleanly, a second exits at once.
+
+    The handlers are process-level (``signal.signal``), not loop callbacks, so a second signal
+    exits even while the loop is busy in synchronous work (analysis, the report). The first
+    one hands the cancellation to the loop (``call_soon_threadsafe``). ``None``: interrupted
+    before anything was created.
+    """
     loop = asyncio.get_running_loop()
     display = make_progress_display(quiet=args.quiet)
     task = asyncio.current_task()
     assert task is not None
     interrupts = 0
 
-    def on_signal(signame: str) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         nonlocal interrupts
         interrupts += 1
+        name = signal.Signals(signum).name
         if interrupts > 1:
-            print(f"\nlagrace: second {signame}, exiting now", file=sys.stderr)
+            os.write(2, f"\nlagrace: second {name}, exiting now\n".encode())
             os._exit(ExitCode.INCONCLUSIVE)
-        print(f"\nlagrace: {signame}, stopping the run cleanly", file=sys.stderr)
-        task.cancel()
+        os.write(2, f"\nlagrace: {name}, stopping the run cleanly\n".encode())
+        loop.call_soon_threadsafe(task.cancel)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig.name)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with display:
             return await run_scenario(scenario, api_key=args.api_key, on_progress=display.update)
+    except asyncio.CancelledError:
+        if interrupts == 0:
+            raise  # not ours
+        task.uncancel()
+        return None
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Run the race; print the verdict and timeline; exit with the verdict's code."""
     scenario = scenario_from_args(args)
     outcome = run_on_loop(_run_with_signals(scenario, args), args.loop)
+    if outcome is None:
+        print(_BEFORE_START, file=sys.stderr)
+        return int(ExitCode.INCONCLUSIVE)
     findings = outcome.findings
     print(format_timeline(findings))
     print()
