@@ -40,6 +40,11 @@ async def _check_node(api: NodeApi) -> tuple[dict[str, Any], ClusterStatus, dict
     if root.value is None:
         if root.status is None:
             raise UnreachableError(f"node {api.node} ({api.url}) does not answer: {root.error}")
+        if root.status in (401, 403):
+            raise ClusterError(
+                f"node {api.node} ({api.url}) refused the request (HTTP {root.status}): "
+                "give its API key with --api-key, or check the one given"
+            )
         raise NotQdrantError(
             f"node {api.node} ({api.url}) answered HTTP {root.status} to GET /: not Qdrant"
         )
