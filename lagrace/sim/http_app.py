@@ -36,6 +36,7 @@ from lagrace.sim.storage_errors import (
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PEER_KEY = web.AppKey("peer", SimPeer)
+STARTED_KEY = web.RequestKey("started_ns", int)
 
 
 def _peer(request: web.Request) -> SimPeer:
@@ -43,7 +44,7 @@ def _peer(request: web.Request) -> SimPeer:
 
 
 def _elapsed(request: web.Request) -> float:
-    started: int = request["started_ns"]
+    started = request[STARTED_KEY]
     return (_peer(request).clock.now_ns() - started) / NS_PER_S
 
 
@@ -66,7 +67,7 @@ def _apply_result(request: web.Request, result: bool | StorageError) -> web.Resp
 @web.middleware
 async def _qdrant_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     peer = _peer(request)
-    request["started_ns"] = peer.clock.now_ns()
+    request[STARTED_KEY] = peer.clock.now_ns()
     if peer.http_delay_s > 0:
         await asyncio.sleep(peer.http_delay_s)
     try:
