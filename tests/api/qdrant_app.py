@@ -271,7 +271,10 @@ def make_app(state: NodeState) -> web.Application:
 
     async def telemetry(r: web.Request) -> web.StreamResponse:
         level = int(r.query.get("details_level", "0"))
-        result: dict[str, Any] = {"id": "6c4a5f2e-0000-4000-8000-000000000001", "collections": {}}
+        result: dict[str, Any] = {
+            "id": "6c4a5f2e-0000-4000-8000-000000000001",
+            "collections": {"number_of_collections": len(state.collections)},
+        }
         if level >= 1:
             result["app"] = {
                 "name": "qdrant",
