@@ -32,12 +32,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ "$want_dev" = dev ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "lagrace: installing Debian's chromium for the browser test of the HTML report" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "lagrace: chromium not found; the browser test will skip" >&2
+# Debian packages the dev tier uses: chromium (the HTML report's browser test) and shellcheck
+# (lint of the shell scripts). Without root or apt-get those tests skip and say why.
+if [ "$want_dev" = dev ]; then
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "lagrace: installing Debian packages for the test suite: ${missing[*]}" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "lagrace: not installed: ${missing[*]}; the tests that need them will skip" >&2
+    fi
   fi
 fi
