@@ -8,6 +8,7 @@ and sets ``execute`` (``Namespace -> int``). Errors are caught once, here: a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -42,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lagrace {__version__}")
     parser.add_argument(
-        "--api-key", default=None, help="Qdrant API key (sent as the api-key header; never logged)"
+        "--api-key",
+        default=os.environ.get("LAGRACE_API_KEY") or None,
+        help="Qdrant API key, sent as the api-key header and never logged or recorded "
+        "(default: $LAGRACE_API_KEY, which keeps it out of the process list)",
     )
     parser.add_argument(
         "--log-format",
