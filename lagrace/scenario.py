@@ -105,7 +105,7 @@ class HammerSection:
     peers: str = "round-robin"
     mode: str = "open"  # a fixed offered load: repeatable timing, independent of machine speed
     rate: float = 200.0
-    timeout_s: float = 10.0
+    timeout_s: int | None = None  # server-side ?timeout= of upserts; None: not sent (the seed's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +277,7 @@ def validate(s: Scenario) -> Scenario:
         (s.hammer.mode in ("closed", "open"), "hammer.mode must be closed or open"),
         (s.hammer.mode == "closed" or s.hammer.rate > 0, "hammer.rate must be > 0 in open mode"),
         (s.hammer.rate >= 0, "hammer.rate must be >= 0"),
-        (s.hammer.timeout_s > 0, "hammer.timeout_s must be > 0"),
+        (s.hammer.timeout_s is None or s.hammer.timeout_s >= 1, "hammer.timeout_s must be >= 1"),
         (0.01 <= s.watch.interval_s <= 60, "watch.interval_s must be 0.01..60"),
     ]
     for ok, message in checks:

@@ -117,7 +117,7 @@ async def hammer(ctx: RaceContext, worker: int) -> None:
             points,
             wait=wait,
             ordering=h.ordering,
-            timeout_s=max(1, int(h.timeout_s)),
+            timeout_s=h.timeout_s,
             worker=f"hammer-{worker}",
             intended_ns=intended,
         )
