@@ -23,11 +23,16 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25.1"
+  echo "lagrace: installing into .venv (log: .venv/pip.log)" >&2
+  pip_quiet() {
+    .venv/bin/python -m pip install --disable-pip-version-check "$@" >>.venv/pip.log 2>&1 ||
+      { cat .venv/pip.log >&2; echo "lagrace: pip install failed" >&2; exit 1; }
+  }
+  pip_quiet --upgrade "pip>=25.1"
   if [ "$want_dev" = dev ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e . --group dev
+    pip_quiet -e . --group dev
   else
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+    pip_quiet -e .
   fi
   touch "$stamp"
 fi
