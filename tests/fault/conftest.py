@@ -32,12 +32,20 @@ class Figures:
     sigkill_tail_ms: list[float] = field(default_factory=list)
     interrupt_exit_s: list[float] = field(default_factory=list)
     strays: int = 0
+    safety: Counter[str] = field(default_factory=Counter)
+    safety_held: Counter[str] = field(default_factory=Counter)
 
     def fault(self, kind: str, *, survived: bool) -> None:
         """Count one injected fault and whether the driver came through it."""
         self.injected[kind] += 1
         if survived:
             self.survived[kind] += 1
+
+    def safe(self, check: str, *, held: bool) -> None:
+        """Count one safety check (not a fault) and whether it held."""
+        self.safety[check] += 1
+        if held:
+            self.safety_held[check] += 1
 
     def events(self, recorded: int, on_disk: int) -> None:
         """Count one run's events: recorded in memory versus read back from history.jsonl."""
@@ -56,6 +64,13 @@ class Figures:
             f"bad inputs tried: {self.bad_inputs_tried}, refused with exit 3 and nothing "
             f"sent: {self.bad_inputs_refused}",
             f"hostile responses served: {self.hostile_responses}",
+            "safety checks held: "
+            + (
+                ", ".join(
+                    f"{k} {self.safety_held[k]}/{self.safety[k]}" for k in sorted(self.safety)
+                )
+                or "none run"
+            ),
             f"events lost: {self.events_lost} ({self.events_on_disk} of "
             f"{self.events_recorded} recorded events read back from {self.runs_checked} runs)",
         ]

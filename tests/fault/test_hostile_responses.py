@@ -118,7 +118,7 @@ def test_workers_keep_going_on_garbage(bad: Hostile, figures: Figures) -> None:
                 node.hostile = bad
             scenario = with_overrides(
                 Scenario(),
-                {"run.seed": 1, "hammer.workers": 1, "hammer.timeout_s": 0.3, "hammer.wait": "true",
+                {"run.seed": 1, "hammer.workers": 1, "hammer.mode": "closed", "hammer.wait": "true",
                  "lag.offset_s": 0, "burst.offset_s": 0},
             )  # fmt: skip
             refs = tuple(NodeRef(n + 1, u, 100 + n) for n, u in enumerate(urls))

@@ -89,7 +89,7 @@ async def test_preexisting_collections_survive_a_run_untouched(
     touched = _touching(proxies, OTHERS)
     expected = {f"{n}:{o}": 1 for n in (1, 2, 3) for o in OTHERS}
     expected.update({f"{n}:points": POINTS for n in (1, 2, 3)})
-    figures.fault("pre-existing collections", survived=not touched and seen == expected)
+    figures.safe("pre-existing collections untouched", held=not touched and seen == expected)
     assert not touched, touched
     assert seen == expected
     assert sum(len(p.requests) for p in proxies) > 100  # the proxies did see the run
@@ -150,7 +150,7 @@ def test_api_key_never_leaks(
     files = [p for p in runs.rglob("*") if p.is_file()]
     leaks = [p for p in files if key.encode() in p.read_bytes()]
     leaked_output = key in out or key in err
-    figures.fault("API key secrecy", survived=not leaks and not leaked_output)
+    figures.safe("API key secrecy", held=not leaks and not leaked_output)
     assert len(files) > 5
     assert (runs / "latest" / "report" / "index.html").exists()  # the report was checked too
     assert not leaks, leaks
