@@ -42,6 +42,7 @@ SETUP_TIMEOUT_S: Final = 60.0
 PRELOAD_BATCH: Final = 64
 CLEANUP_TIMEOUT_S: Final = 30.0
 INTERRUPT_CLEANUP_S: Final = 1.5
+ERROR_CLEANUP_S: Final = 10.0
 STRAGGLER_GRACE_S: Final = 5.0
 SETTLE_CHECK_S: Final = 0.25
 
@@ -260,11 +261,28 @@ async def run_race(h: RunHandles, clock: Clock, leader_node: int) -> RaceResult:
         with contextlib.suppress(TimeoutError):  # the bounded attempt is all we promise
             async with asyncio.timeout(INTERRUPT_CLEANUP_S):
                 result.deleted = await cleanup(h, result.created, leader_node, INTERRUPT_CLEANUP_S)
-    except ClusterError as exc:
-        result.reason, result.detail = "error", str(exc)
+    except BaseExceptionGroup as group:
+        # A TaskGroup re-raises its body's exception inside a group: unwrap a ClusterError
+        # (setup could not get the cluster ready); anything else is a bug and propagates.
+        error = _sole_cluster_error(group)
+        if error is None:
+            raise
+        result.reason, result.detail = "error", str(error)
+        result.deleted = await cleanup(h, result.created, leader_node, ERROR_CLEANUP_S)
     h.recorder.mark("run_end", {"reason": result.reason, "detail": result.detail})
     h.recorder.flush()
     return result
+
+
+def _sole_cluster_error(group: BaseExceptionGroup[BaseException]) -> ClusterError | None:
+    """The first ClusterError of ``group`` if every exception in it is one, else ``None``."""
+    match, rest = group.split(ClusterError)
+    if match is None or rest is not None:
+        return None
+    leaf: BaseException = match
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf if isinstance(leaf, ClusterError) else None
 
 
 def run_config(

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from pathlib import Path
 
 import pytest
 
+from lagrace import runner
 from lagrace.events import OBS_PROBE_ERROR, Outcome
 from lagrace.history import History, Recorder
 from lagrace.sim.cluster import SimCluster
@@ -204,3 +206,44 @@ async def test_connections_reset_in_front_of_a_peer(
     assert bad, cut
     assert {Outcome.FAIL, Outcome.INFO} >= set(bad)
     assert any(outcome is Outcome.OK for _, outcome in after)
+
+
+async def test_peer_lost_during_setup_ends_in_error_and_cleans_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: Figures
+) -> None:
+    """A peer lost while setup waits for Active: run_end error, run dir whole, created deleted."""
+    monkeypatch.setattr(runner, "SETUP_TIMEOUT_S", 2.0)  # not the 60 s a real cluster gets
+    proxies: list[ResettingProxy] = []
+
+    async def inject(cluster: SimCluster, recorder: Recorder) -> None:
+        await wait_for_mark(recorder, "phase", "setup")
+        proxies[0].start_resetting()
+        await cluster.kill(3)
+
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def front(cluster: SimCluster) -> list[str]:
+            urls = [n.url for n in cluster.nodes]
+            proxy = await stack.enter_async_context(resetting_proxy(urls[2]))
+            proxies.append(proxy)
+            return [*urls[:2], proxy.url]
+
+        raced = await race_sim(tmp_path, monkeypatch, inject=inject, front=front)
+    run_dir = raced.outcome.run_dir
+    recorded, on_disk = len(raced.recorder.events), len(raced.history)
+    figures.events(recorded, on_disk)
+    config = json.loads(run_dir.config.read_text())
+    findings = json.loads(run_dir.findings.read_text())
+    result = raced.outcome.result
+    figures.fault("peer lost during setup", survived=result.reason == "error")
+    assert result.reason == "error", result
+    assert "did not become Active" in (result.detail or "")
+    assert config["status"] == "error"
+    assert findings["verdict"] == "error"
+    assert run_dir.summary.read_text().strip()
+    assert on_disk == recorded
+    end = raced.history.first_mark("run_end")
+    assert end is not None
+    assert end.data["reason"] == "error"
+    existing = config["existing_collection"]
+    assert result.deleted == [existing]  # what setup created is not left behind
