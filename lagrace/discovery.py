@@ -27,12 +27,12 @@ from lagrace.errors import (
     ClusterModeError,
     NotQdrantError,
     StagingFeatureError,
-    UnknownPeerError,
     UnreachableError,
     UsageError,
 )
+from lagrace.plan import NodeRef
+from lagrace.plan import resolve_node as plan_resolve_node
 
-_MIN_PREFIX: Final = 4
 _AUTH_STATUSES: Final = (401, 403)
 
 
@@ -105,13 +105,20 @@ def _where(index: int, url: str) -> str:
     return f"node {index} ({url})"
 
 
+def _auth_message(where: str, status: int) -> str:
+    return (
+        f"{where} rejected the request (HTTP {status}): "
+        "give its API key with --api-key, or check the one given"
+    )
+
+
 def require_root(index: int, url: str, reply: Reply[dict[str, Any]]) -> str:
     """The version from ``GET /``; raise if the node is unreachable or not Qdrant."""
     where = _where(index, url)
     if reply.status is None:
         raise UnreachableError(f"{where} does not answer: {reply.error}")
     if reply.status in _AUTH_STATUSES:
-        raise ClusterError(f"{where} rejected the request (HTTP {reply.status}): check --api-key")
+        raise ClusterError(_auth_message(where, reply.status))
     value = reply.value
     if value is None:
         raise NotQdrantError(f"{where} is not Qdrant: GET / answered HTTP {reply.status}")
@@ -131,7 +138,7 @@ def require_cluster(index: int, url: str, reply: Reply[ClusterStatus]) -> Cluste
     if reply.status is None:
         raise UnreachableError(f"{where} does not answer GET /cluster: {reply.error}")
     if reply.status in _AUTH_STATUSES:
-        raise ClusterError(f"{where} rejected the request (HTTP {reply.status}): check --api-key")
+        raise ClusterError(_auth_message(where, reply.status))
     if reply.value is None:
         raise ClusterError(f"{where} gave no usable GET /cluster answer: {reply.error}")
     return reply.value
@@ -194,51 +201,11 @@ def build_view(nodes: Sequence[NodeInfo], peers: Sequence[dict[int, str]]) -> Cl
 # -- pure: resolving a node spec --------------------------------------------------------------
 
 
-def _by_prefix(view: ClusterView, digits: str, spec: str) -> NodeInfo:
-    matches = [n for n in view.nodes if str(n.peer_id).startswith(digits)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise UnknownPeerError(f"{spec!r} matches several peers: {[n.peer_id for n in matches]}")
-    raise UnknownPeerError(f"no peer id starts with {digits!r} (peers: {_peer_list(view)})")
-
-
-def _peer_list(view: ClusterView) -> str:
-    return ", ".join(f"{n.index}={n.peer_id}" for n in view.nodes)
-
-
 def resolve_node(view: ClusterView, spec: str) -> NodeInfo:
-    """The node a user means by ``spec`` (see the module docstring)."""
-    text = spec.strip().rstrip(".…").strip()
-    kind, _, rest = text.partition(":")
-    if rest and kind in ("node", "peer"):
-        text = rest.strip()
-    else:
-        kind = ""
-    if text == "leader" and not kind:
-        if view.leader is None:
-            raise UnknownPeerError("no leader among the given nodes")
-        return view.leader
-    if not text.isdigit():
-        raise UnknownPeerError(f"{spec!r} is neither a node number nor a peer id")
-    number = int(text)
-    by_index = view.by_index(number) if kind != "peer" else None
-    by_peer = view.by_peer(number) if kind != "node" else None
-    if by_index is not None and by_peer is not None and by_index is not by_peer:
-        raise UnknownPeerError(
-            f"{spec!r} is ambiguous: node {number} or peer {number}; say node:{number} "
-            f"or peer:{number}"
-        )
-    found = by_index or by_peer
-    if found is not None:
-        return found
-    if kind == "node" or (not kind and len(text) < _MIN_PREFIX):
-        raise UnknownPeerError(
-            f"no node {number}: nodes are 1..{len(view.nodes)} (peers: {_peer_list(view)})"
-        )
-    if len(text) < _MIN_PREFIX:
-        raise UnknownPeerError(f"no peer {number} (peers: {_peer_list(view)})")
-    return _by_prefix(view, text, spec)
+    """The node a user means by ``spec`` (grammar: :func:`lagrace.plan.resolve_node`)."""
+    refs = [NodeRef(n.index, n.url, n.peer_id) for n in view.nodes]
+    found = plan_resolve_node(refs, spec, what="node", leader=view.leader_peer_id)
+    return view.nodes[refs.index(found)]
 
 
 # -- pure: rendering --------------------------------------------------------------------------

@@ -142,7 +142,7 @@ async def _race_target(
     so_far: _SoFar,
 ) -> tuple[RunDir, RaceResult, _Started]:
     async with _clients(target.urls, recorder, api_key) as clients:
-        found = await preflight(clients)
+        found = await preflight(clients, clock)
         for client, ref in zip(clients, found.nodes, strict=True):
             client.set_peer_id(ref.peer_id)
         plan = make_plan(scenario, found.nodes, run_id, found.leader_peer)

@@ -7,6 +7,7 @@ plan; tests check it without an event loop.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -62,25 +63,69 @@ class Plan:
         return (self.existing, *(c.name for c in self.creates))
 
 
-def resolve_node(nodes: tuple[NodeRef, ...], spec: str, *, what: str) -> NodeRef:
-    """``"2"`` is node 2; a larger number is a peer id; anything else is an error."""
-    text = spec.strip()
+MIN_PEER_PREFIX: Final = 4  # a peer-id prefix shorter than this is taken as a node number
+
+
+def _peer_list(nodes: Sequence[NodeRef]) -> str:
+    return ", ".join(f"{n.node}={n.peer_id}" for n in nodes)
+
+
+def resolve_node(
+    nodes: Sequence[NodeRef], spec: str, *, what: str = "node", leader: int | None = None
+) -> NodeRef:
+    """The node a user means by ``spec``.
+
+    ``2`` (node index, 1-based), a full peer id, a unique peer-id prefix of at least four digits
+    (``7401…``), ``node:2`` / ``peer:7401…`` to be explicit, or ``leader``. A number that is one
+    node's index and another node's peer id is refused as ambiguous.
+    """
+    text = spec.strip().rstrip(".…").strip()
+    kind, _, rest = text.partition(":")
+    if rest and kind in ("node", "peer"):
+        text = rest.strip()
+    else:
+        kind = ""
+    if text == "leader" and not kind:
+        found = next((n for n in nodes if leader is not None and n.peer_id == leader), None)
+        if found is None:
+            raise UnknownPeerError(f"{what} {spec!r}: no leader among the given nodes")
+        return found
     if not text.isdigit():
-        raise UnknownPeerError(f"{what} {spec!r} is neither a node index nor a peer id")
-    value = int(text)
-    for ref in nodes:
-        if ref.node == value and value <= len(nodes):
-            return ref
-    for ref in nodes:
-        if ref.peer_id == value:
-            return ref
-    known = ", ".join(f"node {r.node} = peer {r.peer_id}" for r in nodes)
-    raise UnknownPeerError(f"{what} {spec!r} is not in the cluster ({known})")
+        raise UnknownPeerError(f"{what} {spec!r} is neither a node number nor a peer id")
+    number = int(text)
+    by_index = next((n for n in nodes if n.node == number), None) if kind != "peer" else None
+    by_peer = next((n for n in nodes if n.peer_id == number), None) if kind != "node" else None
+    if by_index is not None and by_peer is not None and by_index is not by_peer:
+        raise UnknownPeerError(
+            f"{what} {spec!r} is ambiguous: node {number} or peer {number}; say node:{number} "
+            f"or peer:{number}"
+        )
+    found = by_index or by_peer
+    if found is not None:
+        return found
+    if kind == "node" or (not kind and len(text) < MIN_PEER_PREFIX):
+        raise UnknownPeerError(
+            f"{what} {spec!r} is not in the cluster: no node {number}, nodes are "
+            f"1..{len(nodes)} (peers: {_peer_list(nodes)})"
+        )
+    if len(text) < MIN_PEER_PREFIX:
+        raise UnknownPeerError(f"{what} {spec!r}: no peer {number} (peers: {_peer_list(nodes)})")
+    matches = [n for n in nodes if str(n.peer_id).startswith(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UnknownPeerError(
+            f"{what} {spec!r} matches several peers: {[n.peer_id for n in matches]}"
+        )
+    raise UnknownPeerError(
+        f"{what} {spec!r} is not in the cluster: no peer id starts with {text!r} "
+        f"(peers: {_peer_list(nodes)})"
+    )
 
 
 def _via(nodes: tuple[NodeRef, ...], spec: str, target: NodeRef, leader: int | None) -> NodeRef:
     if spec != "auto":
-        return resolve_node(nodes, spec, what="via node")
+        return resolve_node(nodes, spec, what="via node", leader=leader)
     others = [n for n in nodes if n.node != target.node]
     if not others:
         return target
@@ -99,7 +144,7 @@ def make_plan(
     """Schedule slow-downs and creates relative to the race start."""
     if not nodes:
         raise ScenarioError("no nodes to race")
-    target = resolve_node(nodes, scenario.lag.target, what="lag target")
+    target = resolve_node(nodes, scenario.lag.target, what="lag target", leader=leader)
     lag, burst = scenario.lag, scenario.burst
     lag_via = _via(nodes, lag.via, target, leader)
     slow_downs = tuple(

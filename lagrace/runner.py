@@ -43,7 +43,8 @@ PRELOAD_BATCH: Final = 64
 CLEANUP_TIMEOUT_S: Final = 30.0
 INTERRUPT_CLEANUP_S: Final = 1.5
 ERROR_CLEANUP_S: Final = 10.0
-STRAGGLER_GRACE_S: Final = 5.0
+STRAGGLER_GRACE_S: Final = 5.0  # creates and slow-downs still in flight at the end
+HAMMER_GRACE_S: Final = 1.0  # upserts still in flight at the end are cancelled (outcome info)
 SETTLE_CHECK_S: Final = 0.25
 
 
@@ -143,6 +144,8 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
             result.created.append(step.name)
         names = plan.created_names
         lag_over = ctx.origin_ns + plan.lag_end_ns
+        hold_ns = int(s.run.settle_hold_s * NS_PER_S)
+        held_since: int | None = None  # converged continuously since then
         while True:
             now = clock.now_ns()
             if now >= deadline:
@@ -151,10 +154,17 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
             if now >= lag_over and all(t.done() for t in scheduled):
                 verdict: Convergence = state.convergence(names)
                 if verdict.converged:
-                    result.reason, result.converged = "converged", True
-                    h.recorder.mark("converged", {})
-                    break
-                if now >= settle_deadline:
+                    # Late echoes (re-notified Dead proposals with a backoff of up to 10 s,
+                    # notes §4.6 C) can still disturb a cluster that looked settled: it must
+                    # stay converged for the hold time.
+                    held_since = now if held_since is None else held_since
+                    if now - held_since >= hold_ns:
+                        result.reason, result.converged = "converged", True
+                        h.recorder.mark("converged", {"since_ns": held_since})
+                        break
+                else:
+                    held_since = None
+                if now >= settle_deadline and held_since is None:
                     result.reason = "time_limit"
                     result.detail = f"not converged after the lag: {verdict.why_not}"
                     break
@@ -162,7 +172,7 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
             await asyncio.sleep(SETTLE_CHECK_S)
         ctx.stop.set()
         await _drain(scheduled, STRAGGLER_GRACE_S)
-        await _drain(hammers, STRAGGLER_GRACE_S)
+        await _drain(hammers, HAMMER_GRACE_S)
 
 
 async def _drain(tasks: list[asyncio.Task[None]], grace_s: float) -> None:

@@ -90,41 +90,72 @@ async def create_in_burst(
         )
 
 
+MAX_IN_FLIGHT_PER_WORKER = 64  # open loop: beyond this, sends wait (and record the delay)
+
+
+async def _upsert(
+    ctx: RaceContext, worker: int, seq: int, points: list[dict[str, Any]], intended: int | None
+) -> bool:
+    """One upsert of the hammer; counts it in the live stats."""
+    h = ctx.scenario.hammer
+    api = ctx.apis[hammer_node(ctx.scenario, ctx.nodes, ctx.plan.target, worker, seq).node]
+    ctx.stats.sent += 1
+    reply = await api.upsert_points(
+        ctx.plan.existing,
+        points,
+        wait=hammer_wait(ctx.scenario, worker),
+        ordering=h.ordering,
+        timeout_s=h.timeout_s,
+        worker=f"hammer-{worker}",
+        intended_ns=intended,
+    )
+    if reply.ok:
+        ctx.stats.ok += 1
+    else:
+        ctx.stats.failed += 1
+    return reply.ok
+
+
 async def hammer(ctx: RaceContext, worker: int) -> None:
-    """Upsert batches into the existing collection until ``stop``; closed or open loop."""
+    """Upsert batches into the existing collection until ``stop``.
+
+    Closed loop: the next upsert goes when the previous one answered. Open loop: upserts go at
+    their scheduled times whether or not earlier ones answered (a slow answer — Qdrant may hold
+    a ``wait=true`` write up to 30 s, notes §4.6 A — does not slow the offered load), with at most
+    ``MAX_IN_FLIGHT_PER_WORKER`` in flight; each records its intended send time.
+    """
     scenario, clock = ctx.scenario, ctx.clock
     h = scenario.hammer
     rng = random.Random(f"{scenario.run.seed}-{worker}")
-    wait = hammer_wait(scenario, worker)
     next_id = worker_first_id(worker)
-    per_worker_rate = h.rate / max(1, h.workers) if h.mode == "open" else 0.0
-    period_ns = int(NS_PER_S / per_worker_rate) if per_worker_rate > 0 else 0
-    start = clock.now_ns()
     seq = 0
-    while not ctx.stop.is_set():
-        intended: int | None = None
-        if period_ns:
+    if h.mode == "closed":
+        while not ctx.stop.is_set():
+            points = make_points(rng, next_id, h.batch, scenario.existing.vector_size)
+            next_id += h.batch
+            if not await _upsert(ctx, worker, seq, points, None):
+                await asyncio.sleep(0.01)  # do not spin on a refusing node
+            seq += 1
+        return
+    period_ns = int(NS_PER_S * max(1, h.workers) / h.rate)
+    start = clock.now_ns()
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT_PER_WORKER)
+
+    async def one(seq: int, points: list[dict[str, Any]], intended: int) -> None:
+        try:
+            await _upsert(ctx, worker, seq, points, intended)
+        finally:
+            gate.release()
+
+    async with asyncio.TaskGroup() as tg:
+        while not ctx.stop.is_set():
             intended = start + seq * period_ns
             await sleep_until(clock, intended)
+            await gate.acquire()
             if ctx.stop.is_set():
+                gate.release()
                 break
-        api = ctx.apis[hammer_node(scenario, ctx.nodes, ctx.plan.target, worker, seq).node]
-        points = make_points(rng, next_id, h.batch, scenario.existing.vector_size)
-        next_id += h.batch
-        ctx.stats.sent += 1
-        reply = await api.upsert_points(
-            ctx.plan.existing,
-            points,
-            wait=wait,
-            ordering=h.ordering,
-            timeout_s=h.timeout_s,
-            worker=f"hammer-{worker}",
-            intended_ns=intended,
-        )
-        if reply.ok:
-            ctx.stats.ok += 1
-        else:
-            ctx.stats.failed += 1
-            if not period_ns:
-                await asyncio.sleep(0.01)  # closed loop: do not spin on a refusing node
-        seq += 1
+            points = make_points(rng, next_id, h.batch, scenario.existing.vector_size)
+            next_id += h.batch
+            tg.create_task(one(seq, points, intended))
+            seq += 1

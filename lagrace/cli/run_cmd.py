@@ -30,6 +30,7 @@ _KEYS: dict[str, str] = {
     "seed": "run.seed",
     "time_limit": "run.time_limit_s",
     "settle": "run.settle_s",
+    "settle_hold": "run.settle_hold_s",
     "keep": "run.keep",
     "runs_dir": "run.runs_dir",
     "nodes": "cluster.nodes",
@@ -74,6 +75,9 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="seed of the run (and of the simulated cluster)")
     p.add_argument("--time-limit", type=float, metavar="S", help="race time limit (default 120)")
     p.add_argument("--settle", type=float, metavar="S", help="bound on convergence after the lag")
+    p.add_argument(
+        "--settle-hold", type=float, metavar="S", help="how long convergence must hold (3)"
+    )
     p.add_argument("--keep", action="store_true", default=None, help="keep created collections")
     p.add_argument("--runs-dir", help="where run directories go (default ./runs)")
     p.add_argument("--no-report", action="store_true", help="do not render the HTML/PNG report")

@@ -61,7 +61,7 @@ def test_api_key_is_sent(
         state.api_key = "cli-secret"
     try:
         assert main(["cluster", "--nodes", ",".join(urls)]) == 3
-        assert "check --api-key" in capsys.readouterr().err
+        assert "with --api-key" in capsys.readouterr().err
         assert main(["--api-key", "cli-secret", "cluster", "--nodes", ",".join(urls)]) == 0
         out, err = capsys.readouterr()
         assert "cli-secret" not in out + err

@@ -94,11 +94,11 @@ CASES = [
     Case("no cluster mode", "without cluster mode", breaks=_no_cluster_mode),
     Case("no staging feature", "`staging` cargo feature", breaks=_no_staging),
     Case("missing a node URL", "no --nodes URL reaches", urls=lambda u: u[:2]),
-    Case("same node twice", "reach the same peer", urls=lambda u: [u[0], u[0], u[1], u[2]]),
+    Case("same node twice", "are the same peer", urls=lambda u: [u[0], u[0], u[1], u[2]]),
     Case("wrong API key", "API key", breaks=_needs_key, before=("--api-key", "wrong-key")),
     Case("missing API key", "API key", breaks=_needs_key),
     Case("target not in cluster", "is not in the cluster", args=lambda _t, _u: ["--target", "99"]),
-    Case("target not a node", "neither a node index", args=lambda _t, _u: ["--target", "x"]),
+    Case("target not a node", "neither a node number", args=lambda _t, _u: ["--target", "x"]),
     Case("via not in cluster", "is not in the cluster", args=lambda _t, _u: ["--lag-via", "42"]),
     Case(
         "slow-down 301 s",

@@ -69,7 +69,7 @@ def test_preflight_refuses_or_accepts_but_never_crashes(bad: Hostile, figures: F
             nodes[1].hostile = bad
             async with asyncio.timeout(5):
                 try:
-                    found = await preflight(clients)
+                    found = await preflight(clients, recorder.clock)
                 except* ClusterError:
                     pass
                 else:
