@@ -121,7 +121,7 @@ async def test_cluster_mode_disabled(urls: list[str], states: list[NodeState]) -
 async def test_api_key_rejected(urls: list[str], states: list[NodeState]) -> None:
     """A node that wants an API key we did not give says so, in one line."""
     states[2].api_key = "k"
-    with pytest.raises(ClusterError, match=r"node 3 .*\(HTTP 401\): give its API key with --api-key"):
+    with pytest.raises(ClusterError, match=r"node 3 .*\(HTTP 401\): give its API key"):
         await run_discover(urls)
 
 

@@ -179,7 +179,7 @@ def test_control_run_without_slow_down_is_not_inconclusive() -> None:
     from lagrace.analysis.verdict import analyse
 
     b = HistoryBuilder({1: 101, 2: 102})
-    b.run_start(0, existing=EXAMPLE_EXISTING, new=[], target_node=2)
+    b.mark(0, "run_start", {"existing_collection": EXAMPLE_EXISTING, "slow_downs_planned": 0})
     b.mark(4, "converged", {})
     b.mark(5, "run_end", {"reason": "converged"})
     history = b.build()
@@ -195,3 +195,11 @@ def test_control_run_without_slow_down_is_not_inconclusive() -> None:
     history2 = b2.build()
     lagless = analyse(history2, analysis_input_from_history(history2))
     assert lagless.verdict is Verdict.INCONCLUSIVE
+    b3 = HistoryBuilder({1: 101, 2: 102})
+    b3.mark(0, "run_start", {"existing_collection": EXAMPLE_EXISTING, "slow_downs_planned": 1})
+    b3.mark(4, "converged", {})
+    b3.mark(5, "run_end", {"reason": "interrupted"})
+    history3 = b3.build()
+    cut_short = analyse(history3, analysis_input_from_history(history3))
+    assert cut_short.verdict is Verdict.INCONCLUSIVE
+    assert not any("control run" in r for r in cut_short.reasons)

@@ -415,14 +415,18 @@ def three_nodes() -> list[NodeState]:
 
 @contextlib.contextmanager
 def serve_in_thread(states: list[NodeState]) -> Iterator[list[str]]:
-    """Serve each state on 127.0.0.1 (port 0) from a loop in a background thread."""
+    """Serve each state on 127.0.0.1 (port 0) from a loop in a background thread.
+
+    The loop keeps running a moment after the servers are cleaned up, so connections a client
+    cut mid-request are closed before the loop is, not left to the garbage collector.
+    """
     loop = asyncio.new_event_loop()
     runners: list[web.AppRunner] = []
     urls: list[str] = []
 
     async def start() -> None:
         for state in states:
-            runner = web.AppRunner(make_app(state), shutdown_timeout=1.0)
+            runner = web.AppRunner(make_app(state), shutdown_timeout=0.5)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
@@ -433,6 +437,7 @@ def serve_in_thread(states: list[NodeState]) -> Iterator[list[str]]:
     async def stop() -> None:
         for runner in runners:
             await runner.cleanup()
+        await asyncio.sleep(0.1)
 
     thread = threading.Thread(target=loop.run_forever, name="fake-qdrant", daemon=True)
     thread.start()

@@ -8,18 +8,14 @@ scenario files, the runs directory) must not have sent anything at all.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from lagrace.cli import main
-from tests.api.qdrant_app import NodeState, dead_port, make_app, three_nodes
+from tests.api.qdrant_app import NodeState, dead_port, serve_in_thread, three_nodes
 from tests.fault.conftest import Figures
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(30)]
@@ -120,42 +116,7 @@ CASES = [
 ]  # fmt: skip
 
 
-@contextlib.contextmanager
-def _serve(states: list[NodeState]) -> Iterator[list[str]]:
-    """The fake nodes on 127.0.0.1 (port 0), on a loop in a background thread.
-
-    Like ``tests.api.qdrant_app.serve_in_thread``, but the loop keeps running a moment after
-    the servers are cleaned up, so connections the driver cut mid-request (preflight cancels
-    its other probes when one node fails) are closed before the loop is, not left to the GC.
-    """
-    loop = asyncio.new_event_loop()
-    runners: list[web.AppRunner] = []
-    urls: list[str] = []
-
-    async def start() -> None:
-        for state in states:
-            runner = web.AppRunner(make_app(state), shutdown_timeout=0.5)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            runners.append(runner)
-            host, port = runner.addresses[-1][:2]
-            urls.append(f"http://{host}:{port}")
-
-    async def stop() -> None:
-        for runner in runners:
-            await runner.cleanup()
-        await asyncio.sleep(0.1)
-
-    thread = threading.Thread(target=loop.run_forever, name="fake-qdrant", daemon=True)
-    thread.start()
-    try:
-        asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
-        yield urls
-    finally:
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+_serve = serve_in_thread
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
