@@ -306,5 +306,6 @@ def run_config(
         "target_peer": plan.target.peer_id,
         "existing_collection": plan.existing,
         "new_collections": [c.name for c in plan.creates],
+        "slow_downs_planned": len(plan.slow_downs),
         "nodes": [{"node": n.node, "url": n.url, "peer_id": n.peer_id} for n in nodes],
     }

@@ -152,6 +152,16 @@ def check_run_end(history: History) -> Check:
     return Check(Verdict.NOT_REPRODUCED, (f"the run ended: {reason}{suffix}",))
 
 
+def _lag_expected(history: History) -> bool:
+    """Whether the run meant to slow a peer down: it proposed one, or its plan had one (a run
+    that planned none is a control run; without a ``run_start`` mark, assume it did)."""
+    if history.operations("test_slow_down"):
+        return True
+    start = history.first_mark("run_start")
+    planned = start.data.get("slow_downs_planned") if start is not None else None
+    return planned is None or bool(planned)
+
+
 def analyse(history: History, inp: AnalysisInput) -> Findings:
     """Run every detector over ``history`` and merge their verdicts into :class:`Findings`."""
     signatures = find_signatures(history, inp)
@@ -163,7 +173,7 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         [
             check_signatures(signatures),
             check_disruptions(disruptions),
-            check_lag(lag, slow_down_proposed=bool(history.operations("test_slow_down"))),
+            check_lag(lag, slow_down_proposed=_lag_expected(history)),
             check_convergence(convergence),
             check_writes(writes),
             check_run_end(history),

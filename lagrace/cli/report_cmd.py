@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from lagrace.exitcodes import ExitCode
-from lagrace.report import render_report
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -31,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     """Render the report and print where it went."""
+    from lagrace.report import render_report  # noqa: PLC0415  # matplotlib loads only when asked
+
     files = render_report(args.run_dir, args.out, png=not args.no_png)
     for note in files.notes:
         print(f"note: {note}")
