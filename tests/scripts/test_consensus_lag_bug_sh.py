@@ -104,6 +104,10 @@ def test_buggy_sim_reproduces_and_prints_the_warns(tmp_path: Path, sim_cluster: 
             "4",
             "--settle",
             "30",
+            # Both healthy coordinators must write to the lagging peer while it is blocked for
+            # the duplicate Dead proposal (the WARN) to arise; four curl loops make that sure.
+            "--workers",
+            "4",
         ],
         tmp_path,
     )
