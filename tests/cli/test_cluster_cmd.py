@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +93,54 @@ def test_bad_urls_give_one_line_and_exit_3(
     assert err.count("\n") == 1
     assert err.startswith("lagrace: error: ")
     assert needle in err
+
+
+def _http(method: str, url: str, body: dict[str, object] | None = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.sim
+@pytest.mark.timeout(60)
+def test_cluster_table_shows_a_lagging_peer_of_the_simulated_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """During a slow-down, `lagrace cluster` shows node 2's frozen commit and stale last_update."""
+    command = [sys.executable, "-m", "lagrace", "sim", "--nodes", "3", "--json", "--seed", "3"]
+    with subprocess.Popen(
+        [*command, "--log-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            ready = json.loads(proc.stdout.readline())
+            urls = [n["url"] for n in ready["nodes"]]
+            lagging = ready["nodes"][1]["peer_id"]
+            body = {"vectors": {"size": 4, "distance": "Cosine"}, "shard_number": 1}
+            _http("PUT", f"{urls[0]}/collections/c0", body)
+            _http(
+                "POST",
+                f"{urls[0]}/collections/c0/cluster",
+                {"test_slow_down": {"peer_id": lagging, "duration": 6}},
+            )
+            # entries committed by the healthy majority while node 2 sleeps
+            _http("PUT", f"{urls[0]}/collections/c1?timeout=1", body)
+            time.sleep(1.5)
+            assert main(["cluster", "--nodes", ",".join(urls), "--json"]) == 0
+            view = json.loads(capsys.readouterr().out)
+            by_node = {n["node"]: n for n in view["nodes"]}
+            assert by_node[2]["commit"] < by_node[1]["commit"]
+            assert by_node[2]["last_update_age_ms"] > 1000
+            assert by_node[1]["last_update_age_ms"] < 1000
+            assert main(["cluster", "--nodes", ",".join(urls)]) == 0
+            table = capsys.readouterr().out
+            assert str(lagging) in table
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
