@@ -47,10 +47,14 @@ def test_buggy_model_reproduces_and_fixed_does_not(
     assert len(deletes) == 2
     assert all(config["run_id"] in d for d in deletes)
 
-    code = main(["run", *SHORT, "--runs-dir", str(runs), "--no-report", "--sim-mode", "fixed"])
+    code = main(["run", *SHORT, "--runs-dir", str(runs), "--sim-mode", "fixed"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "verdict: not reproduced" in out
+    report = (runs / "latest").resolve() / "report"
+    assert f"report: {runs / 'latest'}" in out or "report: " in out
+    assert (report / "index.html").stat().st_size > 0
+    assert (report / "trace.json").stat().st_size > 0
 
 
 @pytest.mark.sim
