@@ -254,41 +254,30 @@ async def _run_target(
 ) -> None:
     """Start the simulated cluster if asked, then race; results land in ``so_far``."""
     runs_dir = Path(scenario.run.runs_dir)
-    if not scenario.uses_sim:
-        logs = tuple(Path(p) for p in scenario.cluster.logs) or (None,) * len(
-            scenario.cluster.nodes
+    run_dir: RunDir | None = None  # a real cluster's directory comes only after preflight
+    sim_cm: contextlib.AbstractAsyncContextManager[SimProcess | None] = contextlib.nullcontext()
+    if scenario.uses_sim:
+        run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
+        so_far.run_dir = run_dir
+        recorder.attach(JsonlSink(run_dir.history))
+        run_dir.sim.mkdir()
+        assert scenario.run.seed is not None
+        sim_cm = simulated_cluster(
+            nodes=scenario.cluster.sim_nodes,
+            mode=scenario.cluster.sim_mode,
+            seed=scenario.run.seed,
+            log_dir=run_dir.sim,
         )
-        target = Target(urls=scenario.cluster.nodes, logs=logs, sim=None)
-        so_far.out = await _race_target(
-            scenario,
-            target,
-            run_id=run_id,
-            clock=clock,
-            recorder=recorder,
-            api_key=api_key,
-            runs_dir=runs_dir,
-            run_dir=None,
-            on_progress=on_progress,
-            so_far=so_far,
-        )
-        return
-    run_dir = create_run_dir(runs_dir, scenario.run.name, run_id, clock.anchor.unix_ns)
-    so_far.run_dir = run_dir
-    recorder.attach(JsonlSink(run_dir.history))
-    run_dir.sim.mkdir()
-    seed = scenario.run.seed
-    assert seed is not None
-    async with simulated_cluster(
-        nodes=scenario.cluster.sim_nodes,
-        mode=scenario.cluster.sim_mode,
-        seed=seed,
-        log_dir=run_dir.sim,
-    ) as sim:
-        target = Target(
-            urls=tuple(n.url for n in sim.nodes),
-            logs=tuple(n.log for n in sim.nodes),
-            sim=sim,
-        )
+    async with sim_cm as sim:
+        if sim is None:
+            logs = tuple(Path(p) for p in scenario.cluster.logs) or (None,) * len(
+                scenario.cluster.nodes
+            )
+            target = Target(urls=scenario.cluster.nodes, logs=logs, sim=None)
+        else:
+            target = Target(
+                urls=tuple(n.url for n in sim.nodes), logs=tuple(n.log for n in sim.nodes), sim=sim
+            )
         so_far.out = await _race_target(
             scenario,
             target,
