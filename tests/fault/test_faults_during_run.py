@@ -28,8 +28,6 @@ pytestmark = [
     pytest.mark.fault,
     pytest.mark.sim,
     pytest.mark.timeout(60),
-    # the sim's HTTP app stores a str request key (aiohttp warns); not a driver concern
-    pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning"),
 ]
 
 

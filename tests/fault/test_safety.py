@@ -32,8 +32,6 @@ pytestmark = [
     pytest.mark.fault,
     pytest.mark.sim,
     pytest.mark.timeout(90),
-    # the sim's HTTP app stores a str request key (aiohttp warns); not a driver concern
-    pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning"),
 ]
 
 # names a careless driver could mistake for its own: a bare base name, another run's name
