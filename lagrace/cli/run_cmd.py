@@ -148,9 +148,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser = subparsers.add_parser(
         "run",
         help="race a cluster (default: the embedded simulated cluster)",
-        description=__doc__,
+        description=(
+            "Race a cluster: the embedded simulated cluster (a model of Qdrant) unless --nodes "
+            "is given. Builds the scenario from defaults, --scenario FILE and these options "
+            "(options win), runs it, prints the verdict and the lined-up timeline, and exits "
+            "with the verdict's code. The first SIGINT/SIGTERM ends the run cleanly (history "
+            "flushed, run directory marked interrupted, a bounded attempt to delete what the "
+            "run created); a second one exits at once."
+        ),
         epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no live progress")
