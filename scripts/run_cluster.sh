@@ -273,7 +273,6 @@ start_peer() {
             QDRANT__STORAGE__STORAGE_PATH="$pdir/storage" \
             QDRANT__STORAGE__SNAPSHOTS_PATH="$pdir/snapshots" \
             QDRANT__LOG_LEVEL="$LOG_LEVEL" \
-            QDRANT__LOGGER__COLOR=false \
             QDRANT__TELEMETRY_DISABLED=true
         # bash writes its own pid, then becomes nohup, then qdrant (exec keeps the pid)
         # shellcheck disable=SC2016  # $$ and "$@" expand in the inner bash
