@@ -230,7 +230,7 @@ class HttpNodeClient:
         timeouts: Timeouts | None = None,
         peer_id: int | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
-        pool_size: int = 32,
+        pool_size: int = 256,
     ) -> None:
         self._node = node
         self._url = base_url(url)
@@ -256,7 +256,9 @@ class HttpNodeClient:
         headers = {"api-key": self._api_key} if self._api_key else {}
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._pool_size),
-            timeout=aiohttp.ClientTimeout(total=None, connect=self._timeouts.connect_s),
+            # Bound the TCP connect only: waiting for a free pooled connection is bounded by the
+            # call's own deadline (a load generator must not fail requests it merely queued).
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._timeouts.connect_s),
             headers=headers,
             trace_configs=[trace],
             raise_for_status=False,
