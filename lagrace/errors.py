@@ -22,6 +22,8 @@ message as one line and exits with :data:`lagrace.exitcodes.ExitCode.ERROR`.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 
 class LagraceError(Exception):
     """Base of every error lagrace raises on purpose."""
@@ -75,11 +77,14 @@ class SimulationError(LagraceError):
     """The simulated cluster could not start, or stopped badly."""
 
 
-def sole_lagrace_error(group: BaseExceptionGroup[BaseException]) -> LagraceError | None:
-    """The first :class:`LagraceError` of a TaskGroup's exception group, if *every* leaf is one.
+E = TypeVar("E", bound=BaseException)
 
-    Concurrent checks (a TaskGroup probing every node) fail as a group; the CLI reports the
-    first as its one line. A group holding anything else is a bug and is not unwrapped.
+
+def sole_error(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
+    """The first leaf of ``group`` if *every* leaf is a ``kind``, else ``None``.
+
+    Concurrent work (a TaskGroup probing every node) fails as a group; callers that expect one
+    kind of failure report its first instance. A group holding anything else is not unwrapped.
     """
     leaves: list[BaseException] = []
     pending: list[BaseException] = [group]
@@ -89,8 +94,13 @@ def sole_lagrace_error(group: BaseExceptionGroup[BaseException]) -> LagraceError
             pending[:0] = list(exc.exceptions)
         else:
             leaves.append(exc)
-    if leaves and all(isinstance(e, LagraceError) for e in leaves):
+    if leaves and all(isinstance(e, kind) for e in leaves):
         first = leaves[0]
-        assert isinstance(first, LagraceError)
+        assert isinstance(first, kind)
         return first
     return None
+
+
+def sole_lagrace_error(group: BaseExceptionGroup[BaseException]) -> LagraceError | None:
+    """:func:`sole_error` for :class:`LagraceError`: what the CLI reports as its one line."""
+    return sole_error(group, LagraceError)

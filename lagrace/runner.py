@@ -21,7 +21,7 @@ import structlog
 
 from lagrace.api.protocol import NodeApi
 from lagrace.clock import NS_PER_S, Clock
-from lagrace.errors import ClusterError
+from lagrace.errors import ClusterError, sole_error
 from lagrace.history import Recorder, run_flusher
 from lagrace.plan import NodeRef, Plan, make_points
 from lagrace.scenario import Scenario
@@ -225,11 +225,10 @@ async def run_race(h: RunHandles, clock: Clock, leader_node: int) -> RaceResult:
     result = RaceResult()
     state = WatchState(nodes=len(h.nodes))
     ctx = RaceContext(clock=clock, scenario=h.scenario, plan=h.plan, nodes=h.nodes, apis=h.apis)
-    watching: list[str] = [h.plan.existing]
     created_sent: set[str] = set()
 
     def watched() -> tuple[str, ...]:
-        return tuple(watching) + tuple(sorted(created_sent))
+        return (h.plan.existing, *sorted(created_sent))
 
     stop_watch = asyncio.Event()
     try:
@@ -274,7 +273,7 @@ async def run_race(h: RunHandles, clock: Clock, leader_node: int) -> RaceResult:
     except BaseExceptionGroup as group:
         # A TaskGroup re-raises its body's exception inside a group: unwrap a ClusterError
         # (setup could not get the cluster ready); anything else is a bug and propagates.
-        error = _sole_cluster_error(group)
+        error = sole_error(group, ClusterError)
         if error is None:
             raise
         result.reason, result.detail = "error", str(error)
@@ -282,17 +281,6 @@ async def run_race(h: RunHandles, clock: Clock, leader_node: int) -> RaceResult:
     h.recorder.mark("run_end", {"reason": result.reason, "detail": result.detail})
     h.recorder.flush()
     return result
-
-
-def _sole_cluster_error(group: BaseExceptionGroup[BaseException]) -> ClusterError | None:
-    """The first ClusterError of ``group`` if every exception in it is one, else ``None``."""
-    match, rest = group.split(ClusterError)
-    if match is None or rest is not None:
-        return None
-    leaf: BaseException = match
-    while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
-    return leaf if isinstance(leaf, ClusterError) else None
 
 
 def run_config(
