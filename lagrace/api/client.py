@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -130,6 +131,11 @@ class _Call(Generic[T]):
     note: str = ""
     intended_ns: int | None = None
     answers: frozenset[int] = frozenset()
+
+
+def _segment(name: str) -> str:
+    """A collection name as one URL path segment (``/`` and ``?`` cannot escape it)."""
+    return urllib.parse.quote(name, safe="")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -535,7 +541,7 @@ class HttpNodeClient:
             _Call(
                 "collection_info",
                 "GET",
-                f"/collections/{name}",
+                f"/collections/{_segment(name)}",
                 _enveloped(parse.parse_collection_info),
                 worker,
                 self._timeouts.default_s,
@@ -548,7 +554,7 @@ class HttpNodeClient:
             _Call(
                 "collection_exists",
                 "GET",
-                f"/collections/{name}/exists",
+                f"/collections/{_segment(name)}/exists",
                 _enveloped(parse.parse_exists),
                 worker,
                 self._timeouts.default_s,
@@ -571,7 +577,7 @@ class HttpNodeClient:
             _Call(
                 "create_collection",
                 "PUT",
-                f"/collections/{name}",
+                f"/collections/{_segment(name)}",
                 _enveloped(parse.parse_bool),
                 worker,
                 self._timeouts.meta(timeout_s),
@@ -590,7 +596,7 @@ class HttpNodeClient:
             _Call(
                 "delete_collection",
                 "DELETE",
-                f"/collections/{name}",
+                f"/collections/{_segment(name)}",
                 _enveloped(parse.parse_bool),
                 worker,
                 self._timeouts.meta(timeout_s),
@@ -606,7 +612,7 @@ class HttpNodeClient:
             _Call(
                 "collection_cluster",
                 "GET",
-                f"/collections/{name}/cluster",
+                f"/collections/{_segment(name)}/cluster",
                 _enveloped(parse.parse_collection_cluster),
                 worker,
                 self._timeouts.default_s,
@@ -628,7 +634,7 @@ class HttpNodeClient:
             _Call(
                 "cluster_operation",
                 "POST",
-                f"/collections/{collection}/cluster",
+                f"/collections/{_segment(collection)}/cluster",
                 _enveloped(parse.parse_bool),
                 worker,
                 self._timeouts.meta(timeout_s),
@@ -660,7 +666,7 @@ class HttpNodeClient:
             _Call(
                 "test_slow_down",
                 "POST",
-                f"/collections/{collection}/cluster",
+                f"/collections/{_segment(collection)}/cluster",
                 _enveloped(parse.parse_bool),
                 worker,
                 self._timeouts.meta(timeout_s),
@@ -690,7 +696,7 @@ class HttpNodeClient:
             _Call(
                 "upsert",
                 "PUT",
-                f"/collections/{collection}/points",
+                f"/collections/{_segment(collection)}/points",
                 _enveloped(parse.parse_update_result),
                 worker,
                 deadline,
@@ -760,7 +766,7 @@ class HttpNodeClient:
             _Call(
                 "count_points",
                 "POST",
-                f"/collections/{collection}/points/count",
+                f"/collections/{_segment(collection)}/points/count",
                 _enveloped(parse.parse_count),
                 worker,
                 self._timeouts.default_s,

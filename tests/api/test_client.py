@@ -303,3 +303,24 @@ def test_meta_deadline_follows_server_timeout() -> None:
     assert timeouts.meta(None) == 60
     assert timeouts.meta(10) == 25
     assert timeouts.meta(0) == 5
+
+
+async def test_collection_names_are_one_path_segment(recorder: Recorder) -> None:
+    """A name with '/' or '?' stays inside its path segment: it cannot reach another route."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    seen: list[str] = []
+
+    async def anything(request: web.Request) -> web.Response:
+        seen.append(request.raw_path)
+        return web.json_response({"result": {"exists": False}, "status": "ok", "time": 0.0})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", anything)
+    async with TestServer(app, host="127.0.0.1") as server:
+        url = str(server.make_url("")).rstrip("/")
+        async with HttpNodeClient(1, url, recorder, timeouts=FAST) as client:
+            reply = await client.collection_exists("a/../b?x=1")
+    assert reply.ok
+    assert seen == ["/collections/a%2F..%2Fb%3Fx=1/exists"]  # "=" is legal inside a segment
