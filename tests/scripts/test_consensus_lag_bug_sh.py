@@ -90,36 +90,57 @@ def test_refuses_a_cluster_without_staging(tmp_path: Path, no_staging_sim: list[
     assert _collections(no_staging_sim[0]) == set()
 
 
+# How many times the buggy race may be run before a WARN line must have shown up. The WARN arises
+# only when both healthy coordinators' writes hit the lagging peer while it is blocked (docs/
+# simulated-cluster.md, step 3); the script's closed curl loops can miss that window on a starved
+# machine (seen once in CI: replicas disrupted, no WARN). Every attempt is checked in full.
+WARN_ATTEMPTS = 3
+PRINTED_WARN = re.compile(r"^  node (\d): (\S+Z\s+WARN .*)$", re.MULTILINE)
+
+
+def _log_lines(paths: list[str]) -> list[set[str]]:
+    return [set(Path(p).read_text(errors="replace").splitlines()) for p in paths]
+
+
 @pytest.mark.sim
 @pytest.mark.parametrize("sim_cluster", ["buggy"], indirect=True)
 def test_buggy_sim_reproduces_and_prints_the_warns(tmp_path: Path, sim_cluster: SimCluster) -> None:
     """Buggy sim, --nodes/--logs: exit 1, WARN lines and the timeline printed, collections gone."""
-    result = _run(
-        [
-            "--nodes",
-            ",".join(sim_cluster.nodes),
-            "--logs",
-            ",".join(sim_cluster.logs),
-            "--duration",
-            "4",
-            "--settle",
-            "30",
-            # Both healthy coordinators must write to the lagging peer while it is blocked for
-            # the duplicate Dead proposal (the WARN) to arise; four curl loops make that sure.
-            "--workers",
-            "4",
-        ],
-        tmp_path,
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "verdict: REPRODUCED" in result.stdout
-    assert WARN_LINE.search(result.stdout), result.stdout
-    assert "test_slow_down sent through node 1" in result.stdout
-    assert "create of new_collection returned HTTP" in result.stdout, result.stdout
-    assert re.search(
-        r"sees the replica on peer \d+ of shard\(s\) [\d,]+: Active -> ", result.stdout
-    ), result.stdout
-    assert _collections(sim_cluster.nodes[0]) == set()
+    args = [
+        "--nodes",
+        ",".join(sim_cluster.nodes),
+        "--logs",
+        ",".join(sim_cluster.logs),
+        "--duration",
+        "4",
+        "--settle",
+        "30",
+        "--workers",
+        "4",
+    ]
+    outputs: list[str] = []
+    for _ in range(WARN_ATTEMPTS):
+        result = _run(args, tmp_path)
+        outputs.append(result.stdout)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "verdict: REPRODUCED" in result.stdout
+        assert "test_slow_down sent through node 1" in result.stdout
+        assert "create of new_collection returned HTTP" in result.stdout, result.stdout
+        assert re.search(
+            r"sees the replica on peer \d+ of shard\(s\) [\d,]+: Active -> ", result.stdout
+        ), result.stdout
+        assert _collections(sim_cluster.nodes[0]) == set()
+        # Every WARN line printed is, verbatim, a line of that node's log file.
+        logs = _log_lines(sim_cluster.logs)
+        printed = PRINTED_WARN.findall(result.stdout)
+        for node, line in printed:
+            assert line in logs[int(node) - 1], (node, line)
+        counted = re.search(r"(\d+) WARN line\(s\)", result.stdout)
+        assert counted is not None, result.stdout
+        assert int(counted.group(1)) == len(printed), result.stdout
+        if WARN_LINE.search(result.stdout):
+            return
+    pytest.fail(f"no WARN line in {WARN_ATTEMPTS} reproductions:\n" + "\n---\n".join(outputs))
 
 
 @pytest.mark.sim
