@@ -306,6 +306,28 @@ def _all_active(shards: int = 3) -> list[tuple[int, int, str]]:
     return [(s, p, "Active") for s in range(shards) for p in EXAMPLE_NODE_PEERS.values()]
 
 
+REFUSED_EXAMPLE = (
+    "ClientConnectorError: Cannot connect to host 127.0.0.1:6343 ssl:default "
+    "[Connect call failed ('127.0.0.1', 6343)]"
+)
+
+
+def _watch(
+    b: HistoryBuilder,
+    t_ms: float,
+    *,
+    node: int,
+    status: int | None = None,
+    error: str | None = None,
+) -> None:
+    """A ``cluster_info`` poll of ``node`` that took 5 ms: answered ``status``, or failed."""
+    op = b.invoke(t_ms - 5, "cluster_info", worker="watch-cluster", node=node, request="")
+    if status is not None:
+        b.complete(op, t_ms, outcome="ok", status=status)
+    else:
+        b.complete(op, t_ms, outcome="fail", error=error)
+
+
 def example_run(
     *,
     reproduce: bool = True,
@@ -313,6 +335,7 @@ def example_run(
     converge: bool = True,
     converged_mark: bool = True,
     end_reason: str = "converged",
+    peer_down: bool = False,
 ) -> History:
     """A canned, literal three-node run of the scenario (target node 2, peer 102).
 
@@ -321,7 +344,9 @@ def example_run(
     ``dead_expected_active`` WARN. ``lag``: node 2 sleeps 5 s (else it keeps pace).
     ``converge``: all nodes end on the same commit (else node 2 ends one entry behind and
     replica 102 stays non-Active when reproducing). ``converged_mark``: the driver's mark is
-    recorded (else convergence must be derived).
+    recorded (else convergence must be derived). ``peer_down``: node 2 refuses connections at
+    2.95 s and 3.35 s (it answered at 2.9 s and answers again at 3.9 s), around the evidence
+    of ``reproduce``.
     """
     b = HistoryBuilder(EXAMPLE_NODE_PEERS)
     b.run_start(0, existing=EXAMPLE_EXISTING, new=[EXAMPLE_NEW], target_node=2)
@@ -393,6 +418,9 @@ def example_run(
         request=f"collection={EXAMPLE_EXISTING} points=64 wait=true",
         status=200,
     )
+    if peer_down:
+        _watch(b, 2900, node=2, status=200)
+        _watch(b, 2950, node=2, error=REFUSED_EXAMPLE)
     if reproduce:
         failing = b.invoke(
             3000,
@@ -433,6 +461,8 @@ def example_run(
                 ),
             )
             b.log(3300, node=node, message=logtexts.format_dead_expected_active(102, 0))
+    if peer_down:
+        _watch(b, 3350, node=2, error=REFUSED_EXAMPLE)
     if reproduce:
         b.complete(
             failing,
@@ -441,6 +471,8 @@ def example_run(
             status=500,
             error="Some replica of shard 0 failed to apply operation",
         )
+    if peer_down:
+        _watch(b, 3900, node=2, status=200)
     b.complete(create, 4000, outcome="ok", status=200, response="true")
     if lag:
         b.log(

@@ -53,6 +53,7 @@ class SignatureHit:
     replica_peer: int | None = None
     shard: int | None = None
     collection: str | None = None  # from the preceding "Set shard replica state" line
+    explained_by: int | None = None  # node whose outage explains it (analysis/outages.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,25 @@ class Disruption:
     states: tuple[str, ...]  # every state it went through before returning to Active
     first_ns: int
     back_active_ns: int | None  # None: still not Active at the end of the run
+    explained_by: int | None = None  # node whose outage explains it (analysis/outages.py)
 
     @property
     def duration_ns(self) -> int | None:
         """How long it stayed non-Active (None when it never came back)."""
         return None if self.back_active_ns is None else self.back_active_ns - self.first_ns
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """A stretch in which one node refused connections (analysis/outages.py)."""
+
+    node: int
+    peer_id: int | None
+    since_ns: int  # its last answer before the first refusal (else that refusal)
+    first_refused_ns: int
+    last_refused_ns: int
+    refused: int  # calls refused
+    until_ns: int | None = None  # its first answer after; None: never answered again
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +155,7 @@ class Findings:
     converged: bool = False
     timeline: tuple[TimelineEntry, ...] = ()
     first_disruption_ns: int | None = None
+    outages: tuple[Outage, ...] = ()
 
 
 def findings_to_json(findings: Findings) -> dict[str, Any]:
@@ -173,4 +189,5 @@ def findings_from_json(obj: dict[str, Any]) -> Findings:
         converged=bool(obj.get("converged", False)),
         timeline=tuple(TimelineEntry(**t) for t in obj.get("timeline", ())),
         first_disruption_ns=obj.get("first_disruption_ns"),
+        outages=tuple(Outage(**o) for o in obj.get("outages", ())),
     )

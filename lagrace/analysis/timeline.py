@@ -15,6 +15,7 @@ Entries (``TimelineEntry.kind``):
   line a custom signature matched; identical lines of one node become one entry with a count;
 * ``disruption`` — the first disruption of an existing collection's replica;
 * ``write_fail`` — the first failed or unknown write of each worker;
+* ``outage`` — a node first refusing connections, and answering again;
 * ``phase`` / ``mark`` — driver marks.
 
 Sorted by time, ties by history index. ``AnalysisInput.max_entries`` caps the length: the least
@@ -30,7 +31,13 @@ from typing import Final
 
 from lagrace.analysis import logtexts
 from lagrace.analysis.disruptions import collection_of, replica_rows
-from lagrace.analysis.findings import Disruption, SignatureHit, TimelineEntry, WriteSummary
+from lagrace.analysis.findings import (
+    Disruption,
+    Outage,
+    SignatureHit,
+    TimelineEntry,
+    WriteSummary,
+)
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.analysis.signatures import log_at_ns, log_message
 from lagrace.analysis.writes import failed_at_ns, first_failure_per_worker, request_collection
@@ -350,6 +357,28 @@ def _write_failures(writes: WriteSummary, inp: AnalysisInput) -> list[_Item]:
     return items
 
 
+def _outages(outages: Iterable[Outage]) -> list[_Item]:
+    items = []
+    for o in outages:
+        items.append(
+            _entry(
+                o.first_refused_ns,
+                o.node,
+                o.peer_id,
+                "outage",
+                f"node {o.node} refuses connections ({o.refused} call(s) refused): a peer down",
+                None,
+            )
+        )
+        if o.until_ns is not None:
+            items.append(
+                _entry(
+                    o.until_ns, o.node, o.peer_id, "outage", f"node {o.node} answers again", None
+                )
+            )
+    return items
+
+
 def _sort_key(item: _Item) -> tuple[int, int]:
     return (item.entry.at_ns, item.order)
 
@@ -389,6 +418,7 @@ def build_timeline(
     signatures: Iterable[SignatureHit] = (),
     disruptions: Iterable[Disruption] = (),
     writes: WriteSummary | None = None,
+    outages: Iterable[Outage] = (),
     max_entries: int | None = None,
 ) -> tuple[TimelineEntry, ...]:
     """The lined-up timeline (module doc), at most ``max_entries`` (default from ``inp``) long."""
@@ -400,6 +430,7 @@ def build_timeline(
         *_marks(history, inp),
         *_first_disruption(disruptions),
         *(_write_failures(writes, inp) if writes is not None else ()),
+        *_outages(outages),
     ]
     items = sorted(_first_visible_only(items), key=_sort_key)
     limit = inp.max_timeline_entries if max_entries is None else max_entries

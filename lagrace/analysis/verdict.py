@@ -5,10 +5,12 @@ Merge order (monotone, commutative, idempotent; :data:`VERDICT_RANK`)::
     reproduced  >  error  >  inconclusive  >  not_reproduced
 
 * ``reproduced`` (exit 1): a signature WARN on any peer, or a replica of an existing collection
-  seen leaving Active. Evidence of the race stands even if the run later failed.
+  seen leaving Active, that no peer outage explains (:mod:`lagrace.analysis.outages`). Evidence
+  of the race stands even if the run later failed.
 * ``error`` (exit 3): only when the ``run_end`` mark says ``error``.
-* ``inconclusive`` (exit 2): the lag never took hold, the cluster never converged, or the run was
-  interrupted (``run_end`` reason ``interrupted``).
+* ``inconclusive`` (exit 2): the lag never took hold, the cluster never converged, the run was
+  interrupted (``run_end`` reason ``interrupted``), or every piece of evidence of the race is
+  explained by a peer that refused connections at the time (a peer down, not the lag).
 * ``not_reproduced`` (exit 0): none of the above.
 
 Failed writes are reported in the reasons but never make a reproduction on their own.
@@ -21,9 +23,22 @@ from dataclasses import dataclass
 from typing import Final
 
 from lagrace.analysis.disruptions import find_disruptions, first_disruption_ns
-from lagrace.analysis.findings import Disruption, Findings, SignatureHit, Verdict, WriteSummary
+from lagrace.analysis.findings import (
+    Disruption,
+    Findings,
+    Outage,
+    SignatureHit,
+    Verdict,
+    WriteSummary,
+)
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.analysis.lag import Convergence, LagAssessment, assess_convergence, assess_lag
+from lagrace.analysis.outages import (
+    explain_disruptions,
+    explain_signatures,
+    find_outages,
+    grace_ns,
+)
 from lagrace.analysis.signatures import find_signatures
 from lagrace.analysis.timeline import build_timeline, created_collections, format_offset
 from lagrace.analysis.writes import summarise_writes
@@ -63,34 +78,68 @@ def _nodes(nodes: Iterable[int | None]) -> str:
     return ", ".join(str(n) for n in shown) or "?"
 
 
+def _explained_reason(what: str, explained_by: Iterable[int | None]) -> str:
+    return (
+        f"{what} explained by node {_nodes(explained_by)} refusing connections at the time "
+        "(a peer down, not the lag)"
+    )
+
+
 def check_signatures(hits: Sequence[SignatureHit]) -> Check:
-    """Reproduced if any signature line was logged on any peer."""
+    """Reproduced if any signature line was logged on any peer that no outage explains."""
     if not hits:
         return Check(Verdict.NOT_REPRODUCED, ("no signature WARN on any peer",))
+    unexplained = [h for h in hits if h.explained_by is None]
+    explained = [h for h in hits if h.explained_by is not None]
+    note = (
+        (
+            _explained_reason(
+                f"{len(explained)} signature line(s)", (h.explained_by for h in explained)
+            ),
+        )
+        if explained
+        else ()
+    )
+    if not unexplained:
+        return Check(Verdict.INCONCLUSIVE, note)
     reasons = []
-    for name in dict.fromkeys(h.signature for h in hits):
-        mine = [h for h in hits if h.signature == name]
+    for name in dict.fromkeys(h.signature for h in unexplained):
+        mine = [h for h in unexplained if h.signature == name]
         first = min(mine, key=lambda h: h.at_ns)
         where = f" ({first.collection} shard {first.shard})" if first.collection else ""
         reasons.append(
             f"signature {name} logged {len(mine)}x on node {_nodes(h.node for h in mine)}{where}, "
             f"first at {format_offset(first.at_ns)}"
         )
-    return Check(Verdict.REPRODUCED, tuple(reasons))
+    return Check(Verdict.REPRODUCED, (*reasons, *note))
 
 
 def check_disruptions(disruptions: Sequence[Disruption]) -> Check:
-    """Reproduced if any replica of an existing collection left Active."""
+    """Reproduced if any replica of an existing collection left Active, unexplained by an outage."""
     if not disruptions:
         return Check(
             Verdict.NOT_REPRODUCED, ("no replica of the existing collection(s) left Active",)
         )
+    unexplained = [d for d in disruptions if d.explained_by is None]
+    explained = [d for d in disruptions if d.explained_by is not None]
+    note = (
+        (
+            _explained_reason(
+                f"{len(explained)} replica state change(s) away from Active",
+                (d.explained_by for d in explained),
+            ),
+        )
+        if explained
+        else ()
+    )
+    if not unexplained:
+        return Check(Verdict.INCONCLUSIVE, note)
     reasons = []
-    keys = dict.fromkeys((d.collection, d.shard, d.replica_peer) for d in disruptions)
+    keys = dict.fromkeys((d.collection, d.shard, d.replica_peer) for d in unexplained)
     for collection, shard, replica in keys:
         mine = [
             d
-            for d in disruptions
+            for d in unexplained
             if (d.collection, d.shard, d.replica_peer) == (collection, shard, replica)
         ]
         states = " -> ".join(dict.fromkeys(s for d in mine for s in d.states))
@@ -104,7 +153,23 @@ def check_disruptions(disruptions: Sequence[Disruption]) -> Check:
             f"{_nodes(d.observer_node for d in mine)}, first at "
             f"{format_offset(min(d.first_ns for d in mine))}, {back}"
         )
-    return Check(Verdict.REPRODUCED, tuple(reasons))
+    return Check(Verdict.REPRODUCED, (*reasons, *note))
+
+
+def check_outages(outages: Sequence[Outage]) -> Check:
+    """Never decides: which nodes refused connections, and when."""
+    reasons = []
+    for o in outages:
+        back = (
+            f"answered again at {format_offset(o.until_ns)}"
+            if o.until_ns is not None
+            else "never answered again"
+        )
+        reasons.append(
+            f"node {o.node} refused {o.refused} connection(s) from "
+            f"{format_offset(o.first_refused_ns)} to {format_offset(o.last_refused_ns)}, {back}"
+        )
+    return Check(Verdict.NOT_REPRODUCED, tuple(reasons))
 
 
 def check_writes(writes: WriteSummary) -> Check:
@@ -164,10 +229,14 @@ def _lag_expected(history: History) -> bool:
 
 def analyse(history: History, inp: AnalysisInput) -> Findings:
     """Run every detector over ``history`` and merge their verdicts into :class:`Findings`."""
-    signatures = find_signatures(history, inp)
-    disruptions = find_disruptions(history, inp.existing_collections)
-    writes = summarise_writes(history, inp.existing_collections)
     lag = assess_lag(history, inp)
+    outages = find_outages(history, inp)
+    grace = grace_ns(lag.peers)
+    signatures = explain_signatures(find_signatures(history, inp), outages, inp, grace=grace)
+    disruptions = explain_disruptions(
+        find_disruptions(history, inp.existing_collections), outages, inp, grace=grace
+    )
+    writes = summarise_writes(history, inp.existing_collections)
     convergence = assess_convergence(history, inp, lag, created_collections(history))
     verdict, reasons = merge_checks(
         [
@@ -176,11 +245,17 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
             check_lag(lag, slow_down_proposed=_lag_expected(history)),
             check_convergence(convergence),
             check_writes(writes),
+            check_outages(outages),
             check_run_end(history),
         ]
     )
     timeline = build_timeline(
-        history, inp, signatures=signatures, disruptions=disruptions, writes=writes
+        history,
+        inp,
+        signatures=signatures,
+        disruptions=disruptions,
+        writes=writes,
+        outages=outages,
     )
     return Findings(
         verdict=verdict,
@@ -193,4 +268,5 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         converged=convergence.converged,
         timeline=timeline,
         first_disruption_ns=first_disruption_ns(disruptions),
+        outages=outages,
     )

@@ -73,6 +73,36 @@ async def test_peer_killed_and_restarted_mid_race(
     assert findings["verdict"] in ("reproduced", "not_reproduced", "inconclusive")
 
 
+async def test_a_killed_peer_is_not_taken_for_the_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: Figures
+) -> None:
+    """Fixed mode, node 3 killed and restarted: its Dead replicas are explained, not reproduced."""
+
+    async def inject(cluster: SimCluster, recorder: Recorder) -> None:
+        await wait_for_mark(recorder, "phase", "race")
+        await asyncio.sleep(0.5)
+        await cluster.kill(3)
+        await asyncio.sleep(2.0)
+        await cluster.restart(3)
+
+    raced = await race_sim(tmp_path, monkeypatch, inject=inject, mode=Mode.FIXED)
+    findings = check_run(raced, figures)
+    outages = findings["outages"]
+    explained = all(d["explained_by"] == 3 for d in findings["disruptions"]) and all(
+        h["explained_by"] == 3 for h in findings["signatures"]
+    )
+    figures.fault(
+        "peer killed in fixed mode: not a reproduction",
+        survived=findings["verdict"] != "reproduced" and explained,
+    )
+    assert [o["node"] for o in outages] == [3], outages
+    assert outages[0]["until_ns"] is not None
+    assert findings["disruptions"], "killing node 3 under writes left every replica Active"
+    assert explained, (findings["disruptions"], findings["signatures"])
+    assert findings["verdict"] == "inconclusive", findings["reasons"]
+    assert any("explained by node 3 refusing connections" in r for r in findings["reasons"])
+
+
 async def test_peer_killed_for_good_ends_at_the_settle_bound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: Figures
 ) -> None:
