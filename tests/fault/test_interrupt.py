@@ -111,7 +111,7 @@ def test_second_sigint_exits_at_once(tmp_path: Path, figures: Figures) -> None:
     figures.strays += len(strays)
     figures.fault("second SIGINT", survived=code == 2 and not strays)
     assert code == 2, driver.stderr()
-    assert waited < 1.0
+    assert waited < 2.0  # the documented bound for any interrupt (docs/reliability.md)
     assert not strays, f"left running: {strays}"
     # whatever was flushed is readable
     assert driver.history().history.first_mark("run_start") is not None
