@@ -25,6 +25,7 @@ from lagrace.errors import ClusterError, sole_error
 from lagrace.history import Recorder, run_flusher
 from lagrace.plan import NodeRef, Plan, make_points
 from lagrace.scenario import Scenario
+from lagrace.settle import EchoWatch
 from lagrace.snapshots import Convergence
 from lagrace.tailer import LogTail, tail_log
 from lagrace.watchers import WatchState, watch_node
@@ -145,7 +146,9 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
         names = plan.created_names
         lag_over = ctx.origin_ns + plan.lag_end_ns
         hold_ns = int(s.run.settle_hold_s * NS_PER_S)
+        quiet_ns = int(s.run.settle_quiet_s * NS_PER_S)
         held_since: int | None = None  # converged continuously since then
+        echoes = EchoWatch()
         while True:
             now = clock.now_ns()
             if now >= deadline:
@@ -153,14 +156,18 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
                 break
             if now >= lag_over and all(t.done() for t in scheduled):
                 verdict: Convergence = state.convergence(names)
+                echoes.update(h.recorder.events)
                 if verdict.converged:
                     # Late echoes (re-notified Dead proposals with a backoff of up to 10 s,
                     # notes §4.6 C) can still disturb a cluster that looked settled: it must
-                    # stay converged for the hold time.
+                    # stay converged for the hold time, with the logs quiet (lagrace/settle.py).
                     held_since = now if held_since is None else held_since
-                    if now - held_since >= hold_ns:
+                    if now - held_since >= hold_ns and echoes.quiet(now, quiet_ns):
                         result.reason, result.converged = "converged", True
-                        h.recorder.mark("converged", {"since_ns": held_since})
+                        h.recorder.mark(
+                            "converged",
+                            {"since_ns": held_since, "last_user_error_ns": echoes.last_ns},
+                        )
                         break
                 else:
                     held_since = None

@@ -5,7 +5,8 @@ Pure: loading a TOML file is parsing bytes; nothing here touches the cluster. Va
 
 TOML layout (every key optional; see ``docs/scenario.md``)::
 
-    [run]      name, seed, time_limit_s, settle_s, settle_hold_s, keep, runs_dir, report
+    [run]      name, seed, time_limit_s, settle_s, settle_hold_s, settle_quiet_s, keep, runs_dir,
+               report
     [cluster]  nodes = ["http://127.0.0.1:6333", ...], logs = ["/path/peer1.log", ...],
                sim_mode = "buggy" | "fixed", sim_nodes
     [existing] name, shards, replication_factor, vector_size, preload
@@ -41,6 +42,7 @@ class RunSection:
     time_limit_s: float = 120.0
     settle_s: float = 60.0
     settle_hold_s: float = 3.0
+    settle_quiet_s: float = 12.0
     keep: bool = False
     runs_dir: str = "runs"
     report: bool = True
@@ -243,6 +245,7 @@ def validate(s: Scenario) -> Scenario:
         (s.run.time_limit_s > 0, "run.time_limit_s must be > 0"),
         (s.run.settle_s >= 0, "run.settle_s must be >= 0"),
         (s.run.settle_hold_s >= 0, "run.settle_hold_s must be >= 0"),
+        (s.run.settle_quiet_s >= 0, "run.settle_quiet_s must be >= 0"),
         (s.cluster.sim_mode in ("buggy", "fixed"), "cluster.sim_mode must be buggy or fixed"),
         (1 <= s.cluster.sim_nodes <= 9, "cluster.sim_nodes must be 1..9"),
         (

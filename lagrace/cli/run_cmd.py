@@ -31,6 +31,7 @@ _KEYS: dict[str, str] = {
     "time_limit": "run.time_limit_s",
     "settle": "run.settle_s",
     "settle_hold": "run.settle_hold_s",
+    "settle_quiet": "run.settle_quiet_s",
     "keep": "run.keep",
     "runs_dir": "run.runs_dir",
     "nodes": "cluster.nodes",
@@ -77,6 +78,12 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--settle", type=float, metavar="S", help="bound on convergence after the lag")
     p.add_argument(
         "--settle-hold", type=float, metavar="S", help="how long convergence must hold (3)"
+    )
+    p.add_argument(
+        "--settle-quiet",
+        type=float,
+        metavar="S",
+        help="how long the logs must be free of apply-time user errors before the end (12)",
     )
     p.add_argument("--keep", action="store_true", default=None, help="keep created collections")
     p.add_argument("--runs-dir", help="where run directories go (default ./runs)")

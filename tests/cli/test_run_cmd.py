@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from lagrace.cli import main
+from lagrace.clock import NS_PER_S
 from lagrace.history import read_history
+from lagrace.settle import is_user_error_line
 
 SHORT = [
     "--slow-down", "4", "--lag-offset", "0.5", "--create-offset", "1.5",
@@ -40,6 +42,14 @@ def test_buggy_model_reproduces_and_fixed_does_not(
     loaded = read_history(run / "history.jsonl")
     assert not loaded.torn_tail
     assert loaded.history.first_mark("run_start") is not None
+    # Settled means quiet: the converged mark comes settle_quiet_s (12 s) after the last
+    # apply-time user error, and no replica of the existing collection leaves Active after it.
+    converged = loaded.history.first_mark("converged")
+    assert converged is not None, findings["reasons"]
+    errors = [e.t_ns for e in loaded.history if is_user_error_line(e)]
+    assert errors
+    assert converged.t_ns - max(errors) >= 12 * NS_PER_S
+    assert all(d["first_ns"] < converged.t_ns for d in findings["disruptions"])
     assert (run / "summary.md").read_text().strip()
     assert any(p.stat().st_size > 0 for p in (run / "logs").glob("node-*.log"))
     # only what the run created was deleted, and it was deleted
