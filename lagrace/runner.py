@@ -175,6 +175,14 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
                     result.reason = "time_limit"
                     result.detail = f"not converged after the lag: {verdict.why_not}"
                     break
+                if now >= settle_deadline and not echoes.quiet(now, quiet_ns):
+                    age_s = (now - (echoes.last_ns or now)) / NS_PER_S
+                    result.reason = "time_limit"
+                    result.detail = (
+                        "not settled after the lag: every view converged, but a peer logged an "
+                        f"apply-time user error {age_s:.1f} s ago (late re-proposals)"
+                    )
+                    break
             _report_progress(h, ctx, deadline)
             await asyncio.sleep(SETTLE_CHECK_S)
         ctx.stop.set()

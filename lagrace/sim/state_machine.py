@@ -182,11 +182,25 @@ def _set_replica_state(view: PeerView, op: SetShardReplicaState) -> ApplyOutcome
     )
     states[op.peer_id] = op.state
     if op.state is ReplicaState.DEAD:
-        coll.transfers = [
+        # §4.5: a replica set Dead aborts the transfers it is part of; aborting a sync transfer
+        # sets its target Dead (§4.6-E), so a Partial target whose source died is recovered anew.
+        aborted = [
             t
             for t in coll.transfers
-            if not (t.shard_id == op.shard_id and op.peer_id in (t.from_peer, t.to_peer))
+            if t.shard_id == op.shard_id and op.peer_id in (t.from_peer, t.to_peer)
         ]
+        coll.transfers = [t for t in coll.transfers if t not in aborted]
+        for t in aborted:
+            if t.to_peer != op.peer_id and states.get(t.to_peer) is ReplicaState.PARTIAL:
+                records.append(
+                    LogRecord(
+                        "DEBUG",
+                        COLLECTION_TARGET,
+                        f"Changing shard {op.collection_name}:{op.shard_id} replica state from "
+                        f"{rust_option(ReplicaState.PARTIAL)} to {ReplicaState.DEAD.value}",
+                    )
+                )
+                states[t.to_peer] = ReplicaState.DEAD
     return ApplyOutcome(True, records)
 
 

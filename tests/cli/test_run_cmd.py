@@ -14,7 +14,7 @@ from lagrace.settle import is_user_error_line
 
 SHORT = [
     "--slow-down", "4", "--lag-offset", "0.5", "--create-offset", "1.5",
-    "--time-limit", "60", "--settle", "30", "--workers", "3", "--quiet", "--seed", "11",
+    "--time-limit", "60", "--settle", "45", "--workers", "3", "--quiet", "--seed", "11",
 ]  # fmt: skip
 
 

@@ -159,6 +159,22 @@ def test_dead_aborts_transfers_of_that_replica() -> None:
     assert view.collections["c"].transfers == []
 
 
+def test_source_going_dead_aborts_the_transfer_and_kills_its_target() -> None:
+    """The source of a recovery set Dead: the transfer is aborted, the Partial target Dead."""
+    view = _view_with_collection()
+    _all_active(view)
+    apply_operation(view, SetShardReplicaState("c", 0, 22, D, A))
+    apply_operation(view, StartTransfer("c", 0, 11, 22))
+    assert view.state_of("c", 0, 22) is ReplicaState.PARTIAL
+    outcome = apply_operation(view, SetShardReplicaState("c", 0, 11, D, A))
+    assert outcome.result is True
+    assert view.collections["c"].transfers == []
+    assert view.state_of("c", 0, 11) is D
+    assert view.state_of("c", 0, 22) is D
+    assert view.state_of("c", 0, 33) is A
+    assert any("from Some(Partial) to Dead" in r.message for r in outcome.records)
+
+
 def test_slow_down_sleeps_only_the_target_or_everyone() -> None:
     """TestSlowDown targets one peer, or every peer without ``peer_id``."""
     view = _view_with_collection()
