@@ -140,6 +140,22 @@ class HistoryBuilder:
             self.complete(inv, done_ms, outcome=outcome, status=status, error=error)
         return inv
 
+    def poll(
+        self,
+        t_ms: float,
+        *,
+        node: int,
+        status: int | None = None,
+        error: str | None = None,
+        op: str = "cluster_info",
+    ) -> Complete:
+        """A 5 ms poll of ``node`` completing at ``t_ms``: answered ``status`` (ok), else a
+        ``fail`` with no status and ``error`` (``REFUSED_EXAMPLE``: nothing listened)."""
+        invoke = self.invoke(t_ms - 5, op, worker="watch-cluster", node=node, request="")
+        if status is not None:
+            return self.complete(invoke, t_ms, outcome="ok", status=status)
+        return self.complete(invoke, t_ms, outcome="fail", error=error)
+
     def observe(
         self,
         t_ms: float,
@@ -312,22 +328,6 @@ REFUSED_EXAMPLE = (
 )
 
 
-def _watch(
-    b: HistoryBuilder,
-    t_ms: float,
-    *,
-    node: int,
-    status: int | None = None,
-    error: str | None = None,
-) -> None:
-    """A ``cluster_info`` poll of ``node`` that took 5 ms: answered ``status``, or failed."""
-    op = b.invoke(t_ms - 5, "cluster_info", worker="watch-cluster", node=node, request="")
-    if status is not None:
-        b.complete(op, t_ms, outcome="ok", status=status)
-    else:
-        b.complete(op, t_ms, outcome="fail", error=error)
-
-
 def example_run(
     *,
     reproduce: bool = True,
@@ -419,8 +419,8 @@ def example_run(
         status=200,
     )
     if peer_down:
-        _watch(b, 2900, node=2, status=200)
-        _watch(b, 2950, node=2, error=REFUSED_EXAMPLE)
+        b.poll(2900, node=2, status=200)
+        b.poll(2950, node=2, error=REFUSED_EXAMPLE)
     if reproduce:
         failing = b.invoke(
             3000,
@@ -462,7 +462,7 @@ def example_run(
             )
             b.log(3300, node=node, message=logtexts.format_dead_expected_active(102, 0))
     if peer_down:
-        _watch(b, 3350, node=2, error=REFUSED_EXAMPLE)
+        b.poll(3350, node=2, error=REFUSED_EXAMPLE)
     if reproduce:
         b.complete(
             failing,
@@ -472,7 +472,7 @@ def example_run(
             error="Some replica of shard 0 failed to apply operation",
         )
     if peer_down:
-        _watch(b, 3900, node=2, status=200)
+        b.poll(3900, node=2, status=200)
     b.complete(create, 4000, outcome="ok", status=200, response="true")
     if lag:
         b.log(

@@ -36,33 +36,18 @@ INP = AnalysisInput(existing_collections=("existing",), node_peers=EXAMPLE_NODE_
 TIMEOUT = "ConnectionTimeoutError: Connection timeout to host http://127.0.0.1:6343/cluster"
 
 
-def _call(
-    b: HistoryBuilder,
-    t_ms: float,
-    node: int,
-    *,
-    status: int | None = None,
-    error: str | None = None,
-    outcome: str = "ok",
-) -> None:
-    op = b.invoke(t_ms, "cluster_info", worker="watch", node=node, request="")
-    b.complete(
-        op, t_ms + 1, outcome=outcome if status is not None else "fail", status=status, error=error
-    )
-
-
 def test_refusals_between_answers_make_one_outage_per_stretch() -> None:
     """Widened to the last answer before and the first answer after; one per stretch."""
     b = HistoryBuilder(EXAMPLE_NODE_PEERS)
-    _call(b, 0, 2, status=200)
-    _call(b, 100, 2, error=REFUSED_EXAMPLE)
-    _call(b, 150, 1, status=200)  # another node's answer closes nothing
-    _call(b, 200, 2, error=REFUSED_EXAMPLE)
-    _call(b, 300, 2, status=200)
-    _call(b, 400, 2, error=REFUSED_EXAMPLE)  # a second stretch, never answered again
+    b.poll(10, node=2, status=200)
+    b.poll(101, node=2, error=REFUSED_EXAMPLE)
+    b.poll(151, node=1, status=200)  # another node's answer closes nothing
+    b.poll(201, node=2, error=REFUSED_EXAMPLE)
+    b.poll(301, node=2, status=200)
+    b.poll(401, node=2, error=REFUSED_EXAMPLE)  # a second stretch, never answered again
     outages = find_outages(b.build(), INP)
     assert outages == (
-        Outage(2, 102, ms(1), ms(101), ms(201), 2, until_ns=ms(301)),
+        Outage(2, 102, ms(10), ms(101), ms(201), 2, until_ns=ms(301)),
         Outage(2, 102, ms(301), ms(401), ms(401), 1, until_ns=None),
     )
 
@@ -70,7 +55,7 @@ def test_refusals_between_answers_make_one_outage_per_stretch() -> None:
 def test_a_first_call_refused_starts_the_outage_at_itself() -> None:
     """No answer before: the outage starts at the first refusal."""
     b = HistoryBuilder(EXAMPLE_NODE_PEERS)
-    _call(b, 10, 3, error=REFUSED_EXAMPLE)
+    b.poll(11, node=3, error=REFUSED_EXAMPLE)
     (outage,) = find_outages(b.build(), INP)
     assert (outage.since_ns, outage.node, outage.peer_id) == (ms(11), 3, 103)
 

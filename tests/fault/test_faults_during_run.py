@@ -21,7 +21,7 @@ from lagrace.history import History, Recorder
 from lagrace.sim.cluster import SimCluster
 from lagrace.sim.late_create import Mode
 from tests.fault.conftest import Figures
-from tests.fault.simrace import check_run, ops_of, race_sim, wait_for_mark
+from tests.fault.simrace import Injector, check_run, ops_of, race_sim, wait_for_mark
 from tests.fault.tcp_proxy import ResettingProxy, resetting_proxy
 
 pytestmark = [
@@ -39,11 +39,10 @@ def _probe_errors(history: History, node: int) -> tuple[int, int]:
     return failed, recovered
 
 
-async def test_peer_killed_and_restarted_mid_race(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: Figures
-) -> None:
-    """A peer killed mid-race and restarted: its calls fail meanwhile, then succeed again."""
-    window: dict[str, int] = {}
+def _kill_and_restart_3(
+    window: dict[str, int],
+) -> Injector:
+    """0.5 s into the race kill node 3, restart it 2 s later; ``window`` gets both instants."""
 
     async def inject(cluster: SimCluster, recorder: Recorder) -> None:
         await wait_for_mark(recorder, "phase", "race")
@@ -54,7 +53,15 @@ async def test_peer_killed_and_restarted_mid_race(
         window["up"] = recorder.clock.now_ns()
         await cluster.restart(3)
 
-    raced = await race_sim(tmp_path, monkeypatch, inject=inject)
+    return inject
+
+
+async def test_peer_killed_and_restarted_mid_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: Figures
+) -> None:
+    """A peer killed mid-race and restarted: its calls fail meanwhile, then succeed again."""
+    window: dict[str, int] = {}
+    raced = await race_sim(tmp_path, monkeypatch, inject=_kill_and_restart_3(window))
     findings = check_run(raced, figures)
     during = ops_of(raced.history, 3, window["down"] + 100_000_000, window["up"])
     after = ops_of(raced.history, 3, window["up"] + 1_000_000_000, raced.history.end_ns)
@@ -78,14 +85,7 @@ async def test_a_killed_peer_is_not_taken_for_the_race(
 ) -> None:
     """Fixed mode, node 3 killed and restarted: its Dead replicas are explained, not reproduced."""
 
-    async def inject(cluster: SimCluster, recorder: Recorder) -> None:
-        await wait_for_mark(recorder, "phase", "race")
-        await asyncio.sleep(0.5)
-        await cluster.kill(3)
-        await asyncio.sleep(2.0)
-        await cluster.restart(3)
-
-    raced = await race_sim(tmp_path, monkeypatch, inject=inject, mode=Mode.FIXED)
+    raced = await race_sim(tmp_path, monkeypatch, inject=_kill_and_restart_3({}), mode=Mode.FIXED)
     findings = check_run(raced, figures)
     outages = findings["outages"]
     explained = all(d["explained_by"] == 3 for d in findings["disruptions"]) and all(
