@@ -54,9 +54,16 @@ def alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
+# Below Linux's ephemeral range (32768-60999 by default): a port picked inside it can be taken by
+# any outgoing connection between the check and the start (seen once in CI).
+_LOW, _HIGH = 10000, 32700
+
+
 def free_base_port(count: int) -> int:
     """A base port P such that P .. P+count-1 can all be bound on 127.0.0.1 right now."""
-    for base in range(31000 + (os.getpid() % 500) * 40, 60000, 97):
+    first = _LOW + (os.getpid() * 97) % (_HIGH - _LOW - count)
+    candidates: list[int] = [*range(first, _HIGH - count, 97), *range(_LOW, first, 97)]
+    for base in candidates:
         socks: list[socket.socket] = []
         try:
             for port in range(base, base + count):
