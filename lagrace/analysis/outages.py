@@ -9,8 +9,10 @@ verdict does not count it (:func:`lagrace.analysis.verdict.analyse`).
 An :class:`~lagrace.analysis.findings.Outage` is a stretch in which calls to one node were refused
 at connect (``fail`` with no HTTP status and aiohttp's ``ClientConnectorError``: nothing listened
 on the port). It is widened to the last answer the node gave before and the first answer after,
-so it spans the whole time the node may have been down. A connect *timeout* is not an outage: an
-overloaded peer is still up, and a lagging one is what the race is about.
+so it spans the whole time the node may have been down; only an answer to a call sent after the
+first refusal ends it (a peer shutting down gracefully still answers requests in flight). A
+connect *timeout* is not an outage: an overloaded peer is still up, and a lagging one is what the
+race is about.
 
 Evidence explained by an outage of node K (at ``since_ns`` ≤ t ≤ ``until_ns`` + grace;
 ``until_ns`` is the end of the run when K never answered again):
@@ -35,7 +37,7 @@ from typing import Final
 from lagrace.analysis.findings import Disruption, Outage, PeerLag, SignatureHit
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.clock import NS_PER_S
-from lagrace.events import Complete, Outcome
+from lagrace.events import Complete, Invoke, Outcome
 from lagrace.history import History
 
 REFUSED_PREFIX: Final = "ClientConnectorError"
@@ -69,7 +71,10 @@ def find_outages(history: History, inp: AnalysisInput) -> tuple[Outage, ...]:
     last_answer: dict[int, int] = {}
     open_: dict[int, Outage] = {}
     done: list[Outage] = []
+    invoked: dict[int, int] = {}
     for event in history.events:
+        if isinstance(event, Invoke):
+            invoked[event.op_id] = event.t_ns
         if not isinstance(event, Complete) or event.node is None:
             continue
         node = event.node
@@ -90,7 +95,10 @@ def find_outages(history: History, inp: AnalysisInput) -> tuple[Outage, ...]:
                 )
         elif event.status is not None:
             last_answer[node] = event.t_ns
-            if node in open_:
+            current = open_.get(node)
+            # Only a call sent after the first refusal ends it: a request already in flight
+            # can still be answered while a peer shuts down gracefully.
+            if current is not None and invoked.get(event.op_id, 0) >= current.first_refused_ns:
                 done.append(replace(open_.pop(node), until_ns=event.t_ns))
     done.extend(open_.values())
     done.sort(key=lambda o: (o.since_ns, o.node))

@@ -52,6 +52,18 @@ def test_refusals_between_answers_make_one_outage_per_stretch() -> None:
     )
 
 
+def test_an_answer_to_a_call_sent_before_the_refusal_does_not_end_it() -> None:
+    """A request in flight when the peer went down may still be answered (graceful shutdown)."""
+    b = HistoryBuilder(EXAMPLE_NODE_PEERS)
+    early = b.invoke(0, "upsert", worker="hammer-0", node=2, request="")
+    b.poll(100, node=2, error=REFUSED_EXAMPLE)
+    b.complete(early, 101, outcome="ok", status=200)
+    b.poll(200, node=2, error=REFUSED_EXAMPLE)
+    b.poll(300, node=2, status=200)
+    (outage,) = find_outages(b.build(), INP)
+    assert (outage.refused, outage.until_ns) == (2, ms(300))
+
+
 def test_a_first_call_refused_starts_the_outage_at_itself() -> None:
     """No answer before: the outage starts at the first refusal."""
     b = HistoryBuilder(EXAMPLE_NODE_PEERS)

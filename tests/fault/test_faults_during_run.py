@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,22 @@ pytestmark = [
     pytest.mark.fault,
     pytest.mark.sim,
     pytest.mark.timeout(60),
+    # A simulated peer killed mid-race can leave one server-side socket that the loop accepted
+    # as its listener closed; it is only closed when collected (a ResourceWarning, seen in CI
+    # about one run in four). That is the model's kill, not the driver: tolerated here only,
+    # and collected at each test's teardown so it cannot surface in another module.
+    pytest.mark.filterwarnings(
+        r"ignore:Exception ignored in. <(function _SelectorTransport.__del__|socket.socket fd=)"
+        r":pytest.PytestUnraisableExceptionWarning"
+    ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _collect_sockets_of_killed_peers() -> Iterator[None]:
+    """Collect garbage after the test's loop has closed (see the filter above)."""
+    yield
+    gc.collect()
 
 
 def _probe_errors(history: History, node: int) -> tuple[int, int]:
