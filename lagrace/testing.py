@@ -31,6 +31,7 @@ from lagrace.api.models import (
     UpdateResult,
 )
 from lagrace.api.parse import staging_feature
+from lagrace.api.protocol import NodeIdentity
 from lagrace.errors import ClusterModeError, LagraceError, ProtocolError
 from lagrace.events import Outcome
 from lagrace.history import Recorder
@@ -137,16 +138,14 @@ class _Plan:
     standing: Script | None = None
 
 
-class FakeNode:
+class FakeNode(NodeIdentity):
     """An in-memory :class:`~lagrace.api.protocol.NodeApi` with scripted answers."""
 
     def __init__(
         self, node: int, recorder: Recorder, *, url: str | None = None, peer_id: int | None = None
     ) -> None:
-        self._node = node
-        self._url = url or f"http://fake-node-{node}:6333"
+        super().__init__(node, url or f"http://fake-node-{node}:6333", peer_id)
         self._recorder = recorder
-        self._peer_id = peer_id
         self._plans: dict[str, _Plan] = {}
         self.calls: list[FakeCall] = []
 
@@ -171,27 +170,6 @@ class FakeNode:
         """Queued answers not used yet."""
         plan = self._plans.get(op)
         return 0 if plan is None else len(plan.queue)
-
-    # -- identity -------------------------------------------------------------------------
-
-    @property
-    def node(self) -> int:
-        """1-based node index."""
-        return self._node
-
-    @property
-    def url(self) -> str:
-        """A made-up base URL."""
-        return self._url
-
-    @property
-    def peer_id(self) -> int | None:
-        """The peer id (recorded with every call)."""
-        return self._peer_id
-
-    def set_peer_id(self, peer_id: int | None) -> None:
-        """Set the peer id, as discovery does."""
-        self._peer_id = peer_id
 
     # -- the one wrapper ------------------------------------------------------------------
 

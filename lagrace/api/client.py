@@ -41,6 +41,7 @@ from lagrace.api.models import (
     Reply,
     UpdateResult,
 )
+from lagrace.api.protocol import NodeIdentity
 from lagrace.errors import LagraceError, ProtocolError, UsageError
 from lagrace.events import Invoke, Outcome
 from lagrace.history import Recorder
@@ -223,7 +224,7 @@ def _query(**params: object) -> dict[str, str]:
     return out
 
 
-class HttpNodeClient:
+class HttpNodeClient(NodeIdentity):
     """One Qdrant node's REST API over aiohttp; every call is recorded in the history."""
 
     def __init__(
@@ -238,12 +239,10 @@ class HttpNodeClient:
         max_body_bytes: int = MAX_BODY_BYTES,
         pool_size: int = 256,
     ) -> None:
-        self._node = node
-        self._url = base_url(url)
+        super().__init__(node, base_url(url), peer_id)
         self._recorder = recorder
         self._api_key = api_key or None
         self._timeouts = timeouts or Timeouts()
-        self._peer_id = peer_id
         self._max_body = max_body_bytes
         self._pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
@@ -284,27 +283,6 @@ class HttpNodeClient:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
-
-    # -- identity -------------------------------------------------------------------------
-
-    @property
-    def node(self) -> int:
-        """1-based node index in the run."""
-        return self._node
-
-    @property
-    def url(self) -> str:
-        """Base HTTP URL, without trailing slash."""
-        return self._url
-
-    @property
-    def peer_id(self) -> int | None:
-        """The node's peer id once discovered (recorded with every call)."""
-        return self._peer_id
-
-    def set_peer_id(self, peer_id: int | None) -> None:
-        """Set the peer id found by discovery."""
-        self._peer_id = peer_id
 
     # -- the one wrapper ------------------------------------------------------------------
 

@@ -21,6 +21,34 @@ from lagrace.api.models import (
 )
 
 
+class NodeIdentity:
+    """Which node an implementation of :class:`NodeApi` talks to: the identity part, shared."""
+
+    def __init__(self, node: int, url: str, peer_id: int | None) -> None:
+        self._node = node
+        self._url = url
+        self._peer_id = peer_id
+
+    @property
+    def node(self) -> int:
+        """1-based node index in the run."""
+        return self._node
+
+    @property
+    def url(self) -> str:
+        """Base HTTP URL, without trailing slash."""
+        return self._url
+
+    @property
+    def peer_id(self) -> int | None:
+        """The node's peer id once discovered (recorded with every call)."""
+        return self._peer_id
+
+    def set_peer_id(self, peer_id: int | None) -> None:
+        """Set the peer id found by discovery."""
+        self._peer_id = peer_id
+
+
 class NodeApi(Protocol):
     """One Qdrant node's REST API, as lagrace uses it."""
 
