@@ -133,6 +133,26 @@ def _via(nodes: tuple[NodeRef, ...], spec: str, target: NodeRef, leader: int | N
     return (preferred or others)[0]
 
 
+def ordering_leader(nodes: Sequence[NodeRef]) -> NodeRef:
+    """The write-ordering leader: the peer with the highest id (Qdrant ``update.rs``)."""
+    return max(nodes, key=lambda n: n.peer_id)
+
+
+def refuse_ordering_leader_target(
+    scenario: Scenario, nodes: Sequence[NodeRef], target: NodeRef
+) -> None:
+    """Medium/strong writes are forwarded to the ordering leader; a lagging peer that *is* that
+    leader forwards nothing, so no lock cycle can form and the race cannot happen there."""
+    if scenario.hammer.ordering == "weak" or scenario.hammer.workers == 0 or len(nodes) < 2:
+        return
+    if target.peer_id == ordering_leader(nodes).peer_id:
+        raise ScenarioError(
+            f"lag target node {target.node} (peer {target.peer_id}) is the write-ordering "
+            f"leader (highest peer id): {scenario.hammer.ordering} writes through it are not "
+            "forwarded, so no lock cycle can form; target another node"
+        )
+
+
 def collection_name(base: str, run_id: str) -> str:
     """Names of created collections carry the run id, so a run never touches another's."""
     return f"{base}_{run_id}"
@@ -145,6 +165,7 @@ def make_plan(
     if not nodes:
         raise ScenarioError("no nodes to race")
     target = resolve_node(nodes, scenario.lag.target, what="lag target", leader=leader)
+    refuse_ordering_leader_target(scenario, nodes, target)
     lag, burst = scenario.lag, scenario.burst
     lag_via = _via(nodes, lag.via, target, leader)
     slow_downs = tuple(

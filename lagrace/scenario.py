@@ -8,7 +8,8 @@ TOML layout (every key optional; see ``docs/scenario.md``)::
     [run]      name, seed, time_limit_s, settle_s, settle_hold_s, settle_quiet_s, keep, runs_dir,
                report
     [cluster]  nodes = ["http://127.0.0.1:6333", ...], logs = ["/path/peer1.log", ...],
-               sim_mode = "buggy" | "fixed", sim_nodes
+               sim_mode = "buggy" | "fixed", sim_nodes,
+               sim_grpc_timeout_ms
     [existing] name, shards, replication_factor, vector_size, preload
     [lag]      target, duration_s, offset_s, repeat, interval_s, via, timeout_s
     [burst]    count, concurrency, spacing_s, offset_s, via, shards, replication_factor,
@@ -56,6 +57,9 @@ class ClusterSection:
     logs: tuple[str, ...] = ()
     sim_mode: str = "buggy"
     sim_nodes: int = 3
+    # the model's internal gRPC timeout (Qdrant's ``cluster.grpc_timeout_ms``); 5000 as
+    # ``scripts/run_cluster.sh --grpc-timeout-ms 5000`` sets it for a real cluster
+    sim_grpc_timeout_ms: int = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +105,16 @@ class BurstSection:
 class HammerSection:
     """The upsert load on the existing collection."""
 
-    workers: int = 4
-    batch: int = 16
-    wait: str = "mixed"
-    ordering: str = "weak"
-    peers: str = "round-robin"
+    # The recipe that reproduced on real Qdrant v1.16.2 (notes §4.8): strong-ordering writes
+    # through the lagging peer with wait=true; every one is forwarded to the ordering leader
+    # while it holds the lagging peer's table-of-contents read guard.
+    workers: int = 8
+    batch: int = 10
+    wait: str = "true"
+    ordering: str = "strong"
+    peers: str = "lagging"
     mode: str = "open"  # a fixed offered load: repeatable timing, independent of machine speed
-    rate: float = 200.0
+    rate: float = 25.0
     timeout_s: int | None = None  # server-side ?timeout= of upserts; None: not sent (the seed's)
 
 
@@ -248,6 +255,10 @@ def validate(s: Scenario) -> Scenario:
         (s.run.settle_quiet_s >= 0, "run.settle_quiet_s must be >= 0"),
         (s.cluster.sim_mode in ("buggy", "fixed"), "cluster.sim_mode must be buggy or fixed"),
         (1 <= s.cluster.sim_nodes <= 9, "cluster.sim_nodes must be 1..9"),
+        (
+            100 <= s.cluster.sim_grpc_timeout_ms <= 600_000,
+            "cluster.sim_grpc_timeout_ms must be 100..600000",
+        ),
         (
             not s.cluster.logs or len(s.cluster.logs) == len(s.cluster.nodes),
             "cluster.logs must name one log file per node, in node order",

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from lagrace.clock import NS_PER_S
-from lagrace.errors import UnknownPeerError
+from lagrace.errors import ScenarioError, UnknownPeerError
 from lagrace.plan import NodeRef, hammer_node, hammer_wait, make_plan, make_points, resolve_node
 from lagrace.scenario import Scenario, with_overrides
 
@@ -61,13 +61,37 @@ def test_target_as_via_when_only_one_node() -> None:
 
 def test_hammer_routing_and_wait_modes() -> None:
     """Round-robin spreads over nodes; 'lagging' sends to the target; wait alternates."""
-    s = Scenario()
+    s = with_overrides(Scenario(), {"hammer.peers": "round-robin", "hammer.wait": "mixed"})
     assert [hammer_node(s, NODES, NODES[1], 0, i).node for i in range(4)] == [1, 2, 3, 1]
-    lag = with_overrides(s, {"hammer.peers": "lagging"})
-    assert hammer_node(lag, NODES, NODES[1], 5, 9).node == 2
+    assert hammer_node(Scenario(), NODES, NODES[1], 5, 9).node == 2  # the default: lagging
     fixed = with_overrides(s, {"hammer.peers": "3"})
     assert hammer_node(fixed, NODES, NODES[1], 0, 1).node == 3
     assert [hammer_wait(s, w) for w in range(3)] == [True, False, True]
+    assert all(hammer_wait(Scenario(), w) for w in range(3))  # the default: wait=true
+
+
+def test_defaults_are_the_recipe_that_reproduced_on_v1_16_2() -> None:
+    """Strong-ordering writes with wait=true through the lagging peer (notes §4.8)."""
+    h = Scenario().hammer
+    assert (h.ordering, h.wait, h.peers, h.workers, h.batch, h.rate) == (
+        "strong",
+        "true",
+        "lagging",
+        8,
+        10,
+        25.0,
+    )
+
+
+def test_a_target_that_is_the_ordering_leader_is_refused() -> None:
+    """Strong writes through the highest peer id are not forwarded: no cycle, exit 3."""
+    s = with_overrides(Scenario(), {"lag.target": "3"})
+    with pytest.raises(ScenarioError, match="write-ordering leader"):
+        make_plan(s, NODES, "r", leader=7001)
+    weak = with_overrides(s, {"hammer.ordering": "weak"})
+    assert make_plan(weak, NODES, "r", leader=7001).target.node == 3
+    no_writes = with_overrides(s, {"hammer.workers": 0})
+    assert make_plan(no_writes, NODES, "r", leader=7001).target.node == 3
 
 
 def test_points_are_seeded_and_sized() -> None:
