@@ -1,10 +1,11 @@
 """Discovery: who is behind each node URL, which peer id it has, and who leads.
 
 The only I/O is :func:`discover` (``GET /`` and ``GET /cluster`` on every node at once) and
-:func:`check_staging`; everything else is pure: turning replies into :class:`NodeInfo`
-(raising the specific :class:`~lagrace.errors.ClusterError` for each way a node can be
-unusable), assembling the frozen :class:`ClusterView`, resolving a user's node spec
-(:func:`resolve_node`), and rendering (:func:`format_cluster_table`, :func:`view_to_json`).
+:func:`detect_builds` (telemetry; the ``staging`` probe where telemetry does not say);
+everything else is pure: turning replies into :class:`NodeInfo` (raising the specific
+:class:`~lagrace.errors.ClusterError` for each way a node can be unusable), assembling the
+frozen :class:`ClusterView`, resolving a user's node spec (:func:`resolve_node`), and rendering
+(:func:`format_cluster_table`, :func:`view_to_json`).
 
 Node specs: ``2`` (node index, 1-based), a full peer id, a unique peer-id prefix of at least
 four digits (``7401…``), ``node:2`` / ``peer:7401…`` to be explicit, or ``leader``.
@@ -25,6 +26,7 @@ from lagrace.clock import NS_PER_MS, Clock
 from lagrace.errors import (
     ClusterError,
     ClusterModeError,
+    FrozenPeerError,
     NotQdrantError,
     StagingFeatureError,
     UnreachableError,
@@ -32,6 +34,7 @@ from lagrace.errors import (
 )
 from lagrace.plan import NodeRef
 from lagrace.plan import resolve_node as plan_resolve_node
+from lagrace.versions import BuildInfo
 
 _AUTH_STATUSES: Final = (401, 403)
 
@@ -320,26 +323,91 @@ async def discover(apis: Sequence[NodeApi], clock: Clock, *, worker: str = "setu
     return view
 
 
-def require_staging(index: int, url: str, reply: Reply[bool]) -> None:
-    """Raise :class:`StagingFeatureError` unless the node reports the ``staging`` feature."""
+def telemetry_features(telemetry: dict[str, Any]) -> tuple[bool | None, bool | None]:
+    """``(staging, debug)`` of ``GET /telemetry?details_level=1``; ``None`` where not reported
+    (v1.16.x reports no ``staging`` key: notes §4.8)."""
+    app = telemetry.get("app")
+    features = app.get("features") if isinstance(app, dict) else None
+    if not isinstance(features, dict):
+        return None, None
+    staging, debug = features.get("staging"), features.get("debug")
+    return (
+        staging if isinstance(staging, bool) else None,
+        debug if isinstance(debug, bool) else None,
+    )
+
+
+_NO_VARIANT: Final = "did not match any variant"
+PROBE_COLLECTION: Final = "lagrace_staging_probe_does_not_exist"
+STAGING_HINT: Final = "build it with `cargo build --bin qdrant --features staging`"
+
+
+def staging_from_probe(index: int, url: str, reply: Reply[bool]) -> bool:
+    """Read the side-effect-free probe of notes §4.8: ``test_slow_down`` (duration 0) on a
+    collection that does not exist answers 404 with ``staging``, 400 "did not match any
+    variant" without it."""
     where = _where(index, url)
+    if reply.status == 404:
+        return True
+    if reply.status == 400 and _NO_VARIANT in (reply.error or ""):
+        return False
     if reply.status is None:
-        raise UnreachableError(f"{where} does not answer GET /telemetry: {reply.error}")
+        raise FrozenPeerError(
+            f"{where} answers GET /cluster but not a request that needs its table of contents "
+            f"({reply.error}): its consensus apply looks frozen"
+        )
+    raise StagingFeatureError(
+        f"{where}: cannot tell whether Qdrant has the `staging` cargo feature: the probe "
+        f"answered HTTP {reply.status} ({reply.error})"
+    )
+
+
+def require_staging(index: int, url: str, build: BuildInfo) -> None:
+    """Raise :class:`StagingFeatureError` unless the node has the ``staging`` feature."""
+    if not build.staging:
+        raise StagingFeatureError(
+            f"{_where(index, url)} is Qdrant {build.version} built without the `staging` cargo "
+            f"feature, so it has no test_slow_down: {STAGING_HINT}"
+        )
+
+
+async def detect_build(api: NodeApi, version: str, *, worker: str = "setup") -> BuildInfo:
+    """Version, ``staging`` and build kind of one node: from telemetry where it says (v1.17.0+),
+    else from the probe. Raises :class:`FrozenPeerError` when the node's table of contents does
+    not answer (a request freeze: ``/cluster`` answers, ``/telemetry`` does not)."""
+    where = _where(api.node, api.url)
+    reply = await api.telemetry(1, worker=worker)
+    if reply.status is None:
+        raise FrozenPeerError(
+            f"{where} answers GET /cluster but not GET /telemetry ({reply.error}): "
+            "its consensus apply looks frozen"
+        )
+    if reply.status in _AUTH_STATUSES:
+        raise ClusterError(_auth_message(where, reply.status))
     if reply.value is None:
         raise StagingFeatureError(
             f"{where}: cannot tell whether Qdrant has the `staging` cargo feature "
             f"(GET /telemetry?details_level=1: {reply.error})"
         )
-    if not reply.value:
-        raise StagingFeatureError(
-            f"{where} is Qdrant built without the `staging` cargo feature, so it has no "
-            "test_slow_down: build it with `cargo build --release --features staging`"
-        )
+    staging, debug = telemetry_features(reply.value)
+    if staging is not None:
+        return BuildInfo(version, staging, "telemetry", debug)
+    assert api.peer_id is not None, "discover() sets the peer id first"
+    probe = await api.test_slow_down(
+        PROBE_COLLECTION, peer_id=api.peer_id, duration_s=0, worker=worker
+    )
+    return BuildInfo(version, staging_from_probe(api.node, api.url, probe), "probe", debug)
 
 
-async def check_staging(apis: Sequence[NodeApi], *, worker: str = "setup") -> None:
-    """Every node must report ``result.app.features.staging`` (notes §2.11)."""
+async def detect_builds(
+    apis: Sequence[NodeApi], view: ClusterView, *, worker: str = "setup"
+) -> dict[int, BuildInfo]:
+    """Every node's build (node index → :class:`BuildInfo`), asked at once."""
     async with asyncio.TaskGroup() as tg:
-        replies = [tg.create_task(api.staging_enabled(worker=worker)) for api in apis]
-    for api, reply in zip(apis, replies, strict=True):
-        require_staging(api.node, api.url, reply.result())
+        tasks = {
+            api.node: tg.create_task(
+                detect_build(api, view.nodes[api.node - 1].version, worker=worker)
+            )
+            for api in apis
+        }
+    return {node: task.result() for node, task in tasks.items()}

@@ -10,6 +10,8 @@
     │   ├── NotQdrantError            something answers, but it is not Qdrant
     │   ├── ClusterModeError          Qdrant without cluster mode (``/cluster`` disabled)
     │   ├── StagingFeatureError       Qdrant built without the ``staging`` cargo feature
+    │   ├── FrozenPeerError           a peer whose apply is frozen (exit 2, not 3: no mistake
+    │   │                             of the user's; an earlier race is still holding it)
     │   └── UnknownPeerError          a node index or peer id that is not in the cluster
     ├── RunDirError                   the run directory cannot be created or written
     ├── HistoryError                  a history file that cannot be read (beyond a torn tail)
@@ -17,16 +19,21 @@
     └── SimulationError               the simulated cluster could not start or stopped badly
 
 Raise the most specific class. Only the CLI catches ``LagraceError`` broadly: it prints the
-message as one line and exits with :data:`lagrace.exitcodes.ExitCode.ERROR`.
+message as one line and exits with the error's ``exit_code``
+(:data:`lagrace.exitcodes.ExitCode.ERROR` for all but :class:`FrozenPeerError`).
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import ClassVar, TypeVar
+
+from lagrace.exitcodes import ExitCode
 
 
 class LagraceError(Exception):
     """Base of every error lagrace raises on purpose."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.ERROR
 
 
 class UsageError(LagraceError):
@@ -55,6 +62,13 @@ class ClusterModeError(ClusterError):
 
 class StagingFeatureError(ClusterError):
     """Qdrant was built without the ``staging`` cargo feature (no ``test_slow_down``)."""
+
+
+class FrozenPeerError(ClusterError):
+    """A peer answers ``GET /cluster`` but not requests that need its table of contents: its
+    consensus apply is frozen (an earlier race's lock pile-up, notes §4.8). Inconclusive."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INCONCLUSIVE
 
 
 class UnknownPeerError(ClusterError):

@@ -15,7 +15,7 @@ from lagrace.discovery import (
     ClusterView,
     NodeInfo,
     build_view,
-    check_staging,
+    detect_builds,
     discover,
     format_cluster_table,
     parse_node_urls,
@@ -25,14 +25,15 @@ from lagrace.discovery import (
 from lagrace.errors import (
     ClusterError,
     ClusterModeError,
+    FrozenPeerError,
     NotQdrantError,
-    StagingFeatureError,
     UnknownPeerError,
     UnreachableError,
     UsageError,
 )
 from lagrace.events import Invoke
 from lagrace.history import Recorder
+from lagrace.versions import BuildInfo
 from tests.api.qdrant_app import (
     LAST_UPDATE,
     PEER_IDS,
@@ -138,18 +139,51 @@ async def test_two_clusters_or_the_same_node_twice(
         await run_discover(urls)
 
 
-async def test_check_staging(urls: list[str], states: list[NodeState]) -> None:
-    """check_staging passes on staging builds and names the cargo feature otherwise."""
+async def _builds(urls: list[str], timeouts: Timeouts = FAST) -> dict[int, BuildInfo]:
     recorder = Recorder(ManualClock())
     async with AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(HttpNodeClient(i, u, recorder, timeouts=FAST))
+            await stack.enter_async_context(HttpNodeClient(i, u, recorder, timeouts=timeouts))
             for i, u in enumerate(urls, start=1)
         ]
-        await check_staging(clients)
-        states[1].staging = False
-        with pytest.raises(StagingFeatureError, match=r"node 2 .*`staging` cargo feature"):
-            await check_staging(clients)
+        view = await discover(clients, ManualClock())
+        try:
+            return dict(await detect_builds(clients, view))
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0] from None
+
+
+async def test_builds_from_telemetry(urls: list[str], states: list[NodeState]) -> None:
+    """v1.17.0+: staging and the build kind come from telemetry; no probe is sent."""
+    builds = await _builds(urls)
+    seen = {n: (b.staging, b.staging_source, b.kind) for n, b in builds.items()}
+    assert seen == dict.fromkeys((1, 2, 3), (True, "telemetry", "debug"))
+    assert not any(m == "POST" for st in states for m, _, _ in st.requests)
+
+
+async def test_builds_of_v1_16_come_from_the_probe(
+    urls: list[str], states: list[NodeState]
+) -> None:
+    """v1.16.x reports no staging key: the probe's 404 means staging, its 400 means none."""
+    for st in states:
+        st.version, st.staging_in_telemetry = "1.16.2", False
+    states[1].staging = False
+    builds = await _builds(urls)
+    assert [(b.staging, b.staging_source) for _, b in sorted(builds.items())] == [
+        (True, "probe"),
+        (False, "probe"),
+        (True, "probe"),
+    ]
+    posts = [p for st in states for m, p, _ in st.requests if m == "POST"]
+    assert posts == ["/collections/lagrace_staging_probe_does_not_exist/cluster"] * 3
+    assert all(not st.collections.get("lagrace_staging_probe_does_not_exist") for st in states)
+
+
+async def test_a_frozen_peer_is_named(urls: list[str], states: list[NodeState]) -> None:
+    """/cluster answers but /telemetry hangs: a FrozenPeerError that names the node."""
+    states[1].frozen = True
+    with pytest.raises(FrozenPeerError, match=r"node 2 .*looks frozen"):
+        await _builds(urls)
 
 
 def test_parse_node_urls() -> None:

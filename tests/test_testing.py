@@ -9,8 +9,8 @@ import pytest
 from lagrace.api.models import UpdateResult
 from lagrace.api.protocol import NodeApi
 from lagrace.clock import ManualClock
-from lagrace.discovery import check_staging, discover
-from lagrace.errors import ClusterModeError, ProtocolError, StagingFeatureError
+from lagrace.discovery import detect_builds, discover
+from lagrace.errors import ClusterModeError, ProtocolError
 from lagrace.events import Complete, Invoke, Outcome
 from lagrace.history import Recorder
 from lagrace.testing import (
@@ -114,7 +114,7 @@ async def test_staging_reads_telemetry_like_the_client(recorder: Recorder) -> No
 
 
 async def test_discovery_runs_on_fakes(recorder: Recorder) -> None:
-    """discover and check_staging work on FakeNodes (the seam runners test against)."""
+    """discover and detect_builds work on FakeNodes (the seam runners test against)."""
     peers = {11: "http://p1:6335/", 22: "http://p2:6335/"}
     fakes = [FakeNode(i, recorder) for i in (1, 2)]
     for fake, peer in zip(fakes, (11, 22), strict=True):
@@ -125,10 +125,9 @@ async def test_discovery_runs_on_fakes(recorder: Recorder) -> None:
     assert view.leader is not None
     assert view.leader.index == 2
     assert [f.peer_id for f in fakes] == [11, 22]
-    await check_staging(fakes)
+    assert all(b.staging for b in (await detect_builds(fakes, view)).values())
     fakes[0].script("telemetry", ok(staging_telemetry(False)))
-    with pytest.raises(StagingFeatureError):
-        await check_staging(fakes)
+    assert not (await detect_builds(fakes, view))[1].staging
     fakes[1].script("cluster", cluster_disabled())
     with pytest.raises(ClusterModeError):
         await discover(fakes, ManualClock())

@@ -88,13 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return execute(args)
     except LagraceError as exc:
         print(f"lagrace: error: {exc}", file=sys.stderr)
-        return ExitCode.ERROR
+        return exc.exit_code
     except BaseExceptionGroup as group:
         first = sole_lagrace_error(group)
         if first is None:
             raise
         print(f"lagrace: error: {first}", file=sys.stderr)
-        return ExitCode.ERROR
+        return first.exit_code
     except KeyboardInterrupt:
         print("lagrace: interrupted", file=sys.stderr)
         return ExitCode.INCONCLUSIVE

@@ -53,6 +53,8 @@ class NodeState:
     send_failures: dict[str, int] = field(default_factory=dict)
     cluster_enabled: bool = True
     staging: bool = True
+    staging_in_telemetry: bool = True  # v1.17.0+; v1.16.x reports no features.staging
+    frozen: bool = False  # a frozen table of contents: /telemetry and /collections/* hang
     ready: bool = True
     api_key: str | None = None
     collections: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -285,10 +287,13 @@ def make_app(state: NodeState) -> web.Application:
                     "recovery_mode": False,
                     "gpu": False,
                     "rocksdb": False,
-                    "staging": state.staging,
                 },
                 "startup": "2026-01-01T00:00:00Z",
             }
+            if state.staging_in_telemetry:
+                result["app"]["features"]["staging"] = state.staging
+        if state.frozen:
+            await asyncio.sleep(3600)
         return ok(result)
 
     async def cluster_telemetry(_r: web.Request) -> web.StreamResponse:
@@ -349,16 +354,18 @@ def make_app(state: NodeState) -> web.Application:
 
     async def post_cluster(r: web.Request) -> web.StreamResponse:
         name = r.match_info["name"]
+        body = await r.json()  # the body is parsed before the collection is looked up
+        if "test_slow_down" in body and not state.staging:
+            return err(
+                400,
+                "Format error in JSON body: data did not match any variant of untagged "
+                "enum ClusterOperations at line 1 column 40",
+            )
+        if state.frozen:
+            await asyncio.sleep(3600)
         if name not in state.collections:
             return missing(name)
-        body = await r.json()
         if "test_slow_down" in body:
-            if not state.staging:
-                return err(
-                    400,
-                    "Format error in JSON body: data did not match any variant of untagged "
-                    "enum ClusterOperations at line 1 column 40",
-                )
             peer = body["test_slow_down"].get("peer_id")
             if peer is not None and peer not in state.peers:
                 return err(400, f"Bad request: Peer {peer} does not exist")
