@@ -33,6 +33,7 @@ from lagrace.scenario import Scenario, scenario_to_json, validate, with_override
 from lagrace.simproc import SimProcess, simulated_cluster
 from lagrace.store import RunDir, check_writable, create_run_dir
 from lagrace.tailer import LogTail, start_offset
+from lagrace.versions import cluster_summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ def _config_json(run: _Started, status: str) -> dict[str, Any]:
             "python": platform.python_version(),
             "qdrant": {str(k): v for k, v in found.versions.items()},
         },
+        "qdrant_builds": {str(k): b.to_json() for k, b in found.builds.items()},
+        "qdrant_summary": cluster_summary(found.builds) if found.builds else None,
         "nodes": [
             {
                 "node": n.node,
@@ -142,7 +145,7 @@ async def _race_target(
     so_far: _SoFar,
 ) -> tuple[RunDir, RaceResult, _Started]:
     async with _clients(target.urls, recorder, api_key) as clients:
-        found = await preflight(clients, clock)
+        found = await preflight(clients, clock, frozen_wait_s=scenario.run.frozen_wait_s)
         for client, ref in zip(clients, found.nodes, strict=True):
             client.set_peer_id(ref.peer_id)
         plan = make_plan(scenario, found.nodes, run_id, found.leader_peer)
@@ -152,6 +155,10 @@ async def _race_target(
             so_far.run_dir = run_dir
         mark = run_config(scenario_json=scenario_to_json(scenario), nodes=found.nodes, plan=plan)
         mark["signatures"] = dict(scenario.signatures)
+        mark["qdrant_builds"] = {str(k): b.to_json() for k, b in found.builds.items()}
+        mark["qdrant_summary"] = cluster_summary(found.builds) if found.builds else None
+        if found.frozen_waited_s >= 1.0:
+            mark["frozen_waited_s"] = round(found.frozen_waited_s, 1)
         for entry in mark["nodes"]:
             entry["p2p_uri"] = found.p2p_uris.get(entry["peer_id"])
         recorder.mark("run_start", mark)

@@ -6,7 +6,7 @@ Pure: loading a TOML file is parsing bytes; nothing here touches the cluster. Va
 TOML layout (every key optional; see ``docs/scenario.md``)::
 
     [run]      name, seed, time_limit_s, settle_s, settle_hold_s, settle_quiet_s, keep, runs_dir,
-               report
+               report, frozen_wait_s
     [cluster]  nodes = ["http://127.0.0.1:6333", ...], logs = ["/path/peer1.log", ...],
                sim_mode = "buggy" | "fixed", sim_nodes,
                sim_grpc_timeout_ms
@@ -47,6 +47,9 @@ class RunSection:
     keep: bool = False
     runs_dir: str = "runs"
     report: bool = True
+    # a peer still frozen by an earlier race is waited for this long before exit 2 (Qdrant's
+    # default gRPC timeout keeps one frozen ~3 min: notes §4.8)
+    frozen_wait_s: float = 240.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,7 @@ def validate(s: Scenario) -> Scenario:
         (s.run.settle_s >= 0, "run.settle_s must be >= 0"),
         (s.run.settle_hold_s >= 0, "run.settle_hold_s must be >= 0"),
         (s.run.settle_quiet_s >= 0, "run.settle_quiet_s must be >= 0"),
+        (s.run.frozen_wait_s >= 0, "run.frozen_wait_s must be >= 0"),
         (s.cluster.sim_mode in ("buggy", "fixed"), "cluster.sim_mode must be buggy or fixed"),
         (1 <= s.cluster.sim_nodes <= 9, "cluster.sim_nodes must be 1..9"),
         (

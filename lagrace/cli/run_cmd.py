@@ -38,6 +38,8 @@ _KEYS: dict[str, str] = {
     "logs": "cluster.logs",
     "sim_mode": "cluster.sim_mode",
     "sim_nodes": "cluster.sim_nodes",
+    "sim_grpc_timeout_ms": "cluster.sim_grpc_timeout_ms",
+    "frozen_wait": "run.frozen_wait_s",
     "existing": "existing.name",
     "existing_shards": "existing.shards",
     "existing_rf": "existing.replication_factor",
@@ -88,11 +90,23 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--keep", action="store_true", default=None, help="keep created collections")
     p.add_argument("--runs-dir", help="where run directories go (default ./runs)")
     p.add_argument("--no-report", action="store_true", help="do not render the HTML/PNG report")
+    p.add_argument(
+        "--frozen-wait",
+        type=float,
+        metavar="S",
+        help="wait this long for a peer still frozen by an earlier race, then exit 2 (240)",
+    )
     c = parser.add_argument_group("cluster (default: start the embedded simulated cluster)")
     c.add_argument("--nodes", help="comma-separated node URLs of a running cluster")
     c.add_argument("--logs", help="comma-separated log files of those nodes, in node order")
     c.add_argument("--sim-mode", choices=("buggy", "fixed"), help="simulated cluster's mode")
     c.add_argument("--sim-nodes", type=int, help="simulated cluster size (default 3)")
+    c.add_argument(
+        "--sim-grpc-timeout-ms",
+        type=int,
+        metavar="MS",
+        help="the simulated cluster's internal gRPC timeout (default 5000)",
+    )
     e = parser.add_argument_group("existing collection")
     e.add_argument("--existing", metavar="NAME", help="base name (the run id is appended)")
     e.add_argument("--existing-shards", type=int, metavar="N")
