@@ -4,11 +4,18 @@
 # scripts take. See docs/real-cluster.md.
 #
 #   run_cluster.sh N [--dir DIR] [--base-port P] [--timeout S]      start N real peers ($QDRANT_BIN)
+#         [--grpc-timeout-ms MS] [--random-peer-ids]
 #   run_cluster.sh N --sim [--mode buggy|fixed] [--seed S] [--dir DIR] start the simulated cluster
+#         [--grpc-timeout-ms MS]
 #   run_cluster.sh status [--dir DIR]                                 what runs, and the command line
 #   run_cluster.sh stop [--dir DIR] [--grace S]                       end exactly what was started
 #   run_cluster.sh kill K [--dir DIR]                                 kill -9 peer K (real peers only)
 #   run_cluster.sh restart K [--dir DIR] [--timeout S]                start peer K again
+#
+# Peer ids: peer K gets id 100+K (101, 102, ... as in the original report: node 2 is peer 102,
+# node N the write-ordering leader, the highest id); --random-peer-ids lets Qdrant pick them.
+# --grpc-timeout-ms sets QDRANT__CLUSTER__GRPC_TIMEOUT_MS (Qdrant's default 60000 keeps a peer
+# frozen by the lock pile-up ~3 min; 5000 makes it ~21 s: notes §4.8).
 #
 # Port scheme (real peers, K = 1..N): p2p = P + 3(K-1), gRPC = P + 3(K-1) + 1,
 # HTTP = P + 3(K-1) + 2; P defaults to 26300. The simulated cluster picks free ports.
@@ -189,20 +196,53 @@ except (ValueError, KeyError, TypeError, AttributeError):
 ' "$body"
 }
 
-# staging URL: prints true / false / unknown from GET /telemetry?details_level=1
+# staging URL: prints true / false / unknown: from GET /telemetry?details_level=1 where it reports
+# app.features.staging (v1.17.0+), else by the side-effect-free probe of notes §4.8 (v1.16.x):
+# test_slow_down with duration 0 on a collection that does not exist answers 404 with staging,
+# 400 "did not match any variant" without it
 staging_of() {
-    local body
+    local body answer
     if ! body=$(http_get "$1/telemetry?details_level=1" 5); then
         echo unknown
         return 0
     fi
-    python3 -c '
+    answer=$(python3 -c '
 import json, sys
 try:
     features = json.loads(sys.argv[1])["result"]["app"]["features"]
-    print("true" if features.get("staging") is True else "false")
+    value = features.get("staging")
+    print("probe" if value is None else ("true" if value is True else "false"))
 except (ValueError, KeyError, TypeError, AttributeError):
     print("unknown")
+' "$body")
+    if [[ $answer == probe ]]; then
+        local code
+        code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+            -H 'Content-Type: application/json' \
+            -d '{"test_slow_down":{"peer_id":1,"duration":0}}' \
+            "$1/collections/lagrace_staging_probe_does_not_exist/cluster" 2>/dev/null) || code=000
+        case $code in
+        404) answer=true ;;
+        400) answer=false ;;
+        *) answer=unknown ;;
+        esac
+    fi
+    echo "$answer"
+}
+
+# version URL: the version GET / reports, or "?"
+version_of() {
+    local body
+    body=$(http_get "$1/" 2) || {
+        echo "?"
+        return 0
+    }
+    python3 -c '
+import json, sys
+try:
+    print(json.loads(sys.argv[1]).get("version", "?"))
+except (ValueError, AttributeError):
+    print("?")
 ' "$body"
 }
 
@@ -218,6 +258,8 @@ write_state() {
         printf 'NODES=%q\n' "$NODES"
         printf 'LOGS=%q\n' "$LOGS"
         printf 'LOG_LEVEL=%q\n' "$LOG_LEVEL"
+        printf 'GRPC_TIMEOUT_MS=%q\n' "$GRPC_TIMEOUT_MS"
+        printf 'RANDOM_PEER_IDS=%q\n' "$RANDOM_PEER_IDS"
     } >"$CLUSTER_DIR/cluster.env.tmp"
     mv "$CLUSTER_DIR/cluster.env.tmp" "$CLUSTER_DIR/cluster.env"
 }
@@ -225,6 +267,7 @@ write_state() {
 load_state() {
     [[ -f $CLUSTER_DIR/cluster.env ]] || fail_usage "no cluster in $CLUSTER_DIR (start one with: $PROG N --dir $CLUSTER_DIR)"
     KIND="" NODES_COUNT="" BASE_PORT="" QDRANT_BIN="" NODES="" LOGS="" LOG_LEVEL=""
+    GRPC_TIMEOUT_MS="" RANDOM_PEER_IDS=0
     # shellcheck source=/dev/null  # written by write_state, values quoted with %q
     source "$CLUSTER_DIR/cluster.env"
 }
@@ -274,6 +317,8 @@ start_peer() {
             QDRANT__STORAGE__SNAPSHOTS_PATH="$pdir/snapshots" \
             QDRANT__LOG_LEVEL="$LOG_LEVEL" \
             QDRANT__TELEMETRY_DISABLED=true
+        if ! ((RANDOM_PEER_IDS)); then export QDRANT__CLUSTER__PEER_ID=$((100 + k)); fi
+        if [[ -n $GRPC_TIMEOUT_MS ]]; then export QDRANT__CLUSTER__GRPC_TIMEOUT_MS=$GRPC_TIMEOUT_MS; fi
         # bash writes its own pid, then becomes nohup, then qdrant (exec keeps the pid)
         # shellcheck disable=SC2016  # $$ and "$@" expand in the inner bash
         exec setsid -f bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec nohup "$@"' \
@@ -396,11 +441,11 @@ start_qdrant() {
         staging=$(staging_of "$(http_url "$k")")
         if [[ $staging != true ]]; then
             stop_all "$GRACE"
-            fail_usage "$QDRANT_BIN lacks the staging feature (peer $k: GET /telemetry app.features.staging is $staging); build it with cargo build --release --features staging; cluster stopped"
+            fail_usage "$QDRANT_BIN lacks the staging feature (peer $k: staging is $staging by telemetry or the test_slow_down probe); build it with cargo build --bin qdrant --features staging; cluster stopped"
         fi
     done
     trap - INT TERM
-    echo "started $NODES_COUNT Qdrant peers in $CLUSTER_DIR (ports from $BASE_PORT: p2p, gRPC, HTTP per peer)"
+    echo "started $NODES_COUNT Qdrant $(version_of "$(http_url 1)") peers in $CLUSTER_DIR (ports from $BASE_PORT: p2p, gRPC, HTTP per peer; $(ids_text); grpc_timeout_ms $(timeout_text))"
     print_commands
 }
 
@@ -423,6 +468,7 @@ start_sim() {
     local -a args=(-m lagrace sim --nodes "$NODES_COUNT" --json --log-dir "$CLUSTER_DIR")
     if [[ -n $SIM_MODE ]]; then args+=(--mode "$SIM_MODE"); fi
     if [[ -n $SIM_SEED ]]; then args+=(--seed "$SIM_SEED"); fi
+    if [[ -n $GRPC_TIMEOUT_MS ]]; then args+=(--grpc-timeout-ms "$GRPC_TIMEOUT_MS"); fi
     QDRANT_BIN=""
     (
         cd "$CLUSTER_DIR"
@@ -506,13 +552,25 @@ cmd_start() {
     fi
 }
 
+ids_text() {
+    if ((RANDOM_PEER_IDS)); then echo "peer ids chosen by Qdrant"; else echo "peer ids 101..$((100 + NODES_COUNT))"; fi
+}
+
+timeout_text() {
+    if [[ -n $GRPC_TIMEOUT_MS ]]; then echo "$GRPC_TIMEOUT_MS"; else echo "60000 (Qdrant's default)"; fi
+}
+
 cmd_status() {
     load_state
     local k pid state line rc=0
     local -a urls logs
     IFS=, read -r -a urls <<<"$NODES"
     IFS=, read -r -a logs <<<"$LOGS"
-    echo "cluster in $CLUSTER_DIR: $KIND, $NODES_COUNT peer(s)"
+    if [[ $KIND == sim ]]; then
+        echo "cluster in $CLUSTER_DIR: $KIND, $NODES_COUNT peer(s), grpc_timeout_ms $(timeout_text)"
+    else
+        echo "cluster in $CLUSTER_DIR: $KIND, $NODES_COUNT peer(s), $(ids_text), grpc_timeout_ms $(timeout_text)"
+    fi
     if [[ $KIND == sim ]]; then
         pid=$(read_pid "$CLUSTER_DIR/sim.pid")
         if [[ -n $pid ]] && ours "$pid" lagrace sim "$CLUSTER_DIR"; then
@@ -597,6 +655,7 @@ cmd_restart() {
 # arguments
 
 COMMAND="" NODES_COUNT="" PEER_K="" SIM=0 SIM_MODE="" SIM_SEED=""
+GRPC_TIMEOUT_MS="" RANDOM_PEER_IDS=0
 CLUSTER_DIR=${LAGRACE_CLUSTER_DIR:-./cluster}
 BASE_PORT=$DEFAULT_BASE_PORT
 TIMEOUT=60
@@ -665,6 +724,18 @@ while (($# > 0)); do
         SIM=1
         shift
         ;;
+    --grpc-timeout-ms)
+        need_value $# "$1"
+        if ! is_uint "$2" || (($2 < 100)); then
+            fail_usage "--grpc-timeout-ms must be a number of milliseconds >= 100, got $2"
+        fi
+        GRPC_TIMEOUT_MS=$2
+        shift 2
+        ;;
+    --random-peer-ids)
+        RANDOM_PEER_IDS=1
+        shift
+        ;;
     --mode)
         need_value $# "$1"
         [[ $2 == buggy || $2 == fixed ]] || fail_usage "--mode must be buggy or fixed, got $2"
@@ -684,8 +755,11 @@ while (($# > 0)); do
     *) fail_usage "unknown argument: $1 (try --help)" ;;
     esac
 done
-if [[ $COMMAND != start ]] && { ((SIM)) || [[ -n $SIM_MODE || -n $SIM_SEED ]]; }; then
-    fail_usage "--sim/--mode/--seed only go with starting a cluster (N)"
+if [[ $COMMAND != start ]] && { ((SIM)) || [[ -n $SIM_MODE || -n $SIM_SEED || -n $GRPC_TIMEOUT_MS ]] || ((RANDOM_PEER_IDS)); }; then
+    fail_usage "--sim/--mode/--seed/--grpc-timeout-ms/--random-peer-ids only go with starting a cluster (N)"
+fi
+if ((SIM && RANDOM_PEER_IDS)); then
+    fail_usage "--random-peer-ids is for real peers (the simulated cluster has its own --peer-ids)"
 fi
 if [[ $COMMAND == start ]] && ! ((SIM)) && [[ -n $SIM_MODE || -n $SIM_SEED ]]; then
     fail_usage "--mode/--seed need --sim"

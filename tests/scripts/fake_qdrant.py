@@ -7,7 +7,10 @@ URI and peer id; the peer started without ``--bootstrap`` is the leader. The pee
 argv, pid, cwd and ``QDRANT__*``/``RUN_MODE`` environment to ``starts.jsonl`` in the storage
 directory.
 
-Knobs: ``FAKE_QDRANT_STAGING=false`` (telemetry says no staging), ``FAKE_QDRANT_NO_LEADER=1``
+Knobs: ``FAKE_QDRANT_STAGING=false`` (telemetry says no staging), ``FAKE_QDRANT_VERSION=1.16.2``
+(telemetry reports no staging key, as v1.16.x; the ``test_slow_down`` probe answers 404 with
+staging and 400 without, as Qdrant does for a collection that does not exist),
+``FAKE_QDRANT_NO_LEADER=1``
 (never a leader), ``FAKE_QDRANT_IGNORE_TERM=1`` (survive SIGTERM), ``FAKE_QDRANT_EXIT=1`` (exit
 at once with an error line).
 """
@@ -29,7 +32,8 @@ def _peer_id(storage: Path) -> int:
     state = storage / "raft_state.json"
     if state.exists():
         return int(json.loads(state.read_text())["peer_id"])
-    peer_id = random.randrange(1, 2**53)
+    configured = os.environ.get("QDRANT__CLUSTER__PEER_ID")  # used on first start only
+    peer_id = int(configured) if configured else random.randrange(1, 2**53)
     storage.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps({"peer_id": peer_id}))
     return peer_id
@@ -63,6 +67,8 @@ def main() -> int:
     port = int(os.environ["QDRANT__CLUSTER__P2P__PORT"])
     (registry / f"peer-{port}.json").write_text(json.dumps(entry))
     staging = os.environ.get("FAKE_QDRANT_STAGING", "true") != "false"
+    version = os.environ.get("FAKE_QDRANT_VERSION", "1.18.3")
+    old_telemetry = version.startswith("1.16.")
     no_leader = os.environ.get("FAKE_QDRANT_NO_LEADER") == "1"
 
     class Handler(BaseHTTPRequestHandler):
@@ -84,12 +90,32 @@ def main() -> int:
                     },
                 }
             elif self.path.startswith("/telemetry"):
-                result = {"id": "fake", "app": {"features": {"staging": staging}}}
+                features = {"debug": True} if old_telemetry else {"staging": staging}
+                result = {"id": "fake", "app": {"version": version, "features": features}}
+            elif self.path == "/":
+                self._answer(200, {"title": "qdrant - vector search engine", "version": version})
+                return
             else:
                 self.send_error(404)
                 return
-            body = json.dumps({"result": result, "status": "ok", "time": 0.0}).encode()
-            self.send_response(200)
+            self._answer(200, {"result": result, "status": "ok", "time": 0.0})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            self.rfile.read(length)
+            if not self.path.endswith("/cluster"):
+                self.send_error(404)
+            elif staging:
+                name = self.path.split("/")[2]
+                error = f"Not found: Collection `{name}` doesn't exist!"
+                self._answer(404, {"status": {"error": error}, "time": 0.0})
+            else:
+                error = "data did not match any variant of untagged enum ClusterOperations"
+                self._answer(400, {"status": {"error": error}, "time": 0.0})
+
+        def _answer(self, status: int, obj: Any) -> None:
+            body = json.dumps(obj).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

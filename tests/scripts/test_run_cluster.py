@@ -34,8 +34,10 @@ def _line(stdout: str, prefix: str) -> str:
     return next(line for line in stdout.splitlines() if line.startswith(prefix))
 
 
-def _start(cluster: FakeCluster, n: int = 3, **env: str) -> subprocess.CompletedProcess[str]:
-    return cluster.run(str(n), "--base-port", str(cluster.base_port), env=cluster.env(**env))
+def _start(
+    cluster: FakeCluster, *args: str, n: int = 3, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return cluster.run(str(n), "--base-port", str(cluster.base_port), *args, env=cluster.env(**env))
 
 
 @pytest.mark.parametrize("name", SHELL_SCRIPTS)
@@ -147,6 +149,8 @@ def test_start_uses_port_scheme_env_and_bootstrap(fake_cluster: FakeCluster) -> 
         assert env["QDRANT__STORAGE__SNAPSHOTS_PATH"] == str(peer_dir / "snapshots")
         assert "QDRANT__LOGGER__COLOR" not in env  # Qdrant 1.18 rejects it from the environment
         assert env["QDRANT__TELEMETRY_DISABLED"] == "true"
+        assert env["QDRANT__CLUSTER__PEER_ID"] == str(100 + k)  # as in the original report
+        assert "QDRANT__CLUSTER__GRPC_TIMEOUT_MS" not in env  # Qdrant's default unless asked
         assert env["RUN_MODE"] == "production"
         for target in ("consensus_manager=debug", "staging=debug", "toc=debug"):
             assert target in env["QDRANT__LOG_LEVEL"]
@@ -229,6 +233,38 @@ def test_busy_port_is_refused(fake_cluster: FakeCluster) -> None:
     assert result.returncode == 3
     assert f"port(s) in use: {busy}" in result.stderr
     assert fake_cluster.all_pids() == []
+
+
+def test_grpc_timeout_and_random_peer_ids_reach_the_peers_and_status(
+    fake_cluster: FakeCluster,
+) -> None:
+    """--grpc-timeout-ms sets QDRANT__CLUSTER__GRPC_TIMEOUT_MS; status shows it and the ids."""
+    result = _start(fake_cluster, "--grpc-timeout-ms", "5000", "--random-peer-ids")
+    assert result.returncode == 0, result.stderr
+    assert "grpc_timeout_ms 5000" in result.stdout
+    for k in (1, 2, 3):
+        (start,) = fake_cluster.starts(k)
+        assert start["env"]["QDRANT__CLUSTER__GRPC_TIMEOUT_MS"] == "5000"
+        assert "QDRANT__CLUSTER__PEER_ID" not in start["env"]
+    status = fake_cluster.run("status")
+    assert "grpc_timeout_ms 5000" in status.stdout
+    assert "peer ids chosen by Qdrant" in status.stdout
+
+
+def test_a_v1_16_build_with_staging_is_found_by_the_probe(fake_cluster: FakeCluster) -> None:
+    """v1.16.x telemetry has no staging key: the test_slow_down probe's 404 says staging."""
+    result = _start(fake_cluster, FAKE_QDRANT_VERSION="1.16.2")
+    assert result.returncode == 0, result.stderr
+    assert "Qdrant 1.16.2 peers" in result.stdout
+    assert "peer ids 101..103" in fake_cluster.run("status").stdout
+
+
+def test_a_v1_16_build_without_staging_is_refused(fake_cluster: FakeCluster) -> None:
+    """The probe's 400 "did not match any variant" means no staging: exit 3, one line."""
+    result = _start(fake_cluster, FAKE_QDRANT_VERSION="1.16.2", FAKE_QDRANT_STAGING="false")
+    assert result.returncode == 3
+    assert "lacks the staging feature" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_binary_without_staging_is_refused_and_stopped(fake_cluster: FakeCluster) -> None:
