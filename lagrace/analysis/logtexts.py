@@ -41,6 +41,27 @@ CREATING_COLLECTION: Final = re.compile(r"^Creating collection (?P<collection>\S
 FAILED_UPDATE_SHARD: Final = re.compile(
     r"Failed to update shard (?P<collection>\S+):(?P<shard>\d+) on peer (?P<peer>\d+)"
 )
+# The apply loop, per entry (notes §4.2): an ``Applying`` with no ``Successfully applied`` for
+# the same index is an entry the peer is still inside (a slow-down's sleep, or a frozen apply).
+APPLYING_ENTRY: Final = re.compile(r"^Applying committed entry with index (?P<index>\d+)")
+APPLIED_ENTRY: Final = re.compile(
+    r"^Successfully applied consensus operation entry\. Index: (?P<index>\d+)"
+)
+# The coordinators' side of the lock pile-up (notes §4.6-A/B, §4.8).
+FORWARD_FAILED: Final = re.compile(
+    r"Failed to apply update with (?P<ordering>\w+) ordering via leader peer (?P<peer>\d+)"
+)
+DEACTIVATING_PEER: Final = re.compile(
+    r"^Deactivating peer (?P<peer>\d+) because of failed update of shard "
+    r"(?P<collection>\S+):(?P<shard>\d+)"
+)
+NOTIFY_PEER_FAILURE: Final = re.compile(r"^Notify peer failure: (?P<peer>\d+)")
+TIMED_OUT: Final = re.compile(r"Timeout expired|[Tt]imed? ?out")
+# The error text of an internal gRPC call cancelled by its deadline, as Qdrant logs it.
+GRPC_TIMEOUT_ERROR: Final = (
+    'Operation Cancelled: status: Cancelled, message: "Timeout expired", details: [], '
+    "metadata: MetadataMap { headers: {} }"
+)
 
 
 def format_user_error(error: str) -> str:
@@ -97,3 +118,36 @@ def format_creating_collection(collection: str) -> str:
 def format_failed_update_shard(collection: str, shard: int, peer: int, error: str) -> str:
     """The coordinator's WARN for one failed replica of a write fan-out (notes §4.6-A)."""
     return f"Failed to update shard {collection}:{shard} on peer {peer}, error: {error}"
+
+
+def format_applying_entry(index: int) -> str:
+    """``Applying committed entry with index {N}`` (DEBUG, consensus_manager)."""
+    return f"Applying committed entry with index {index}"
+
+
+def format_applied_entry(index: int, result: bool = True) -> str:
+    """``Successfully applied consensus operation entry. Index: {N}. Result: {bool}``."""
+    return (
+        f"Successfully applied consensus operation entry. Index: {index}. "
+        f"Result: {str(result).lower()}"
+    )
+
+
+def format_forward_failed(ordering: str, leader_peer: int, error: str) -> str:
+    """The forwarding peer's error when the ordering leader did not answer (notes §4.8):
+    ``Error processing request: Service internal error: Failed to apply update with Strong
+    ordering via leader peer {H}: {error}`` (target ``qdrant::actix::helpers``)."""
+    return (
+        "Error processing request: Service internal error: Failed to apply update with "
+        f"{ordering.capitalize()} ordering via leader peer {leader_peer}: {error}"
+    )
+
+
+def format_deactivating_peer(peer: int, collection: str, shard: int) -> str:
+    """``Deactivating peer {P} because of failed update of shard {C}:{S}`` (DEBUG)."""
+    return f"Deactivating peer {peer} because of failed update of shard {collection}:{shard}"
+
+
+def format_notify_peer_failure(peer: int) -> str:
+    """``Notify peer failure: {P}`` (DEBUG, collection::shards::replica_set)."""
+    return f"Notify peer failure: {peer}"
