@@ -130,6 +130,45 @@ class PeerLag:
 
 
 @dataclass(frozen=True, slots=True)
+class ApplyStall:
+    """A peer whose consensus apply stayed inside one entry (not a slow-down's sleep)."""
+
+    node: int | None
+    peer_id: int | None
+    entry: int | None  # the entry index (None when seen from /cluster only)
+    operation: str  # "Creating collection ..." when the logs say, else "" / "commit N"
+    from_ns: int
+    until_ns: int | None  # None: still stalled when the run ended
+    source: str  # "log" (apply lines) or "cluster" (commit frozen while the leader's advanced)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFreeze:
+    """A peer whose calls needing its table of contents hung while ``GET /cluster`` answered."""
+
+    node: int
+    peer_id: int | None
+    from_ns: int
+    until_ns: int | None  # None: still hanging at the end of the run
+    hung_calls: int
+    cluster_answers: int  # GET /cluster answers from it meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinatorFailure:
+    """A coordinator's failure line of the pile-up (update, forward, deactivation, notify)."""
+
+    node: int | None
+    peer_id: int | None
+    at_ns: int
+    kind: str  # "update_failed" | "forward_failed" | "deactivating" | "notify"
+    about_peer: int | None
+    collection: str | None = None
+    shard: int | None = None
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One line of the lined-up timeline."""
 
@@ -156,6 +195,12 @@ class Findings:
     timeline: tuple[TimelineEntry, ...] = ()
     first_disruption_ns: int | None = None
     outages: tuple[Outage, ...] = ()
+    stalls: tuple[ApplyStall, ...] = ()
+    freezes: tuple[RequestFreeze, ...] = ()
+    coordinator_failures: tuple[CoordinatorFailure, ...] = ()
+    chain: tuple[str, ...] = ()  # the causal chain, in order, with times
+    mechanism: str | None = None  # named only when its evidence is there
+    frozen_at_end: tuple[str, ...] = ()
 
 
 def findings_to_json(findings: Findings) -> dict[str, Any]:
@@ -190,4 +235,12 @@ def findings_from_json(obj: dict[str, Any]) -> Findings:
         timeline=tuple(TimelineEntry(**t) for t in obj.get("timeline", ())),
         first_disruption_ns=obj.get("first_disruption_ns"),
         outages=tuple(Outage(**o) for o in obj.get("outages", ())),
+        stalls=tuple(ApplyStall(**x) for x in obj.get("stalls", ())),
+        freezes=tuple(RequestFreeze(**x) for x in obj.get("freezes", ())),
+        coordinator_failures=tuple(
+            CoordinatorFailure(**x) for x in obj.get("coordinator_failures", ())
+        ),
+        chain=tuple(obj.get("chain", ())),
+        mechanism=obj.get("mechanism"),
+        frozen_at_end=tuple(obj.get("frozen_at_end", ())),
     )

@@ -13,7 +13,10 @@ Merge order (monotone, commutative, idempotent; :data:`VERDICT_RANK`)::
   explained by a peer that refused connections at the time (a peer down, not the lag).
 * ``not_reproduced`` (exit 0): none of the above.
 
-Failed writes are reported in the reasons but never make a reproduction on their own.
+Failed writes are reported in the reasons but never make a reproduction on their own. The
+causal chain of the lock pile-up (:mod:`lagrace.analysis.chain`) never decides either: it is
+told right after the evidence when the race is reproduced, with the mechanism named only when
+its evidence is there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from lagrace.analysis.chain import (
+    Chain,
+    chain_timeline,
+    find_apply_stalls,
+    find_coordinator_failures,
+    find_request_freezes,
+    grpc_timeout_of,
+    meta_entries,
+    narrate,
+)
 from lagrace.analysis.disruptions import find_disruptions, first_disruption_ns
 from lagrace.analysis.findings import (
     Disruption,
@@ -202,6 +215,25 @@ def check_convergence(convergence: Convergence) -> Check:
     return Check(verdict, (convergence.reason,))
 
 
+def check_chain(chain: Chain, reproduced_elsewhere: bool, *, slow_down_proposed: bool) -> Check:
+    """Never decides by itself: tells the chain in order (first when the race is reproduced),
+    names the mechanism when its evidence is there, says which peer is still frozen, and says
+    so when the race arose without any slow-down."""
+    reasons: list[str] = []
+    if reproduced_elsewhere and not slow_down_proposed:
+        reasons.append(
+            "no slow-down was proposed: the race arose from the create under the write load "
+            "alone (the consensus lag is a consequence, not a precondition)"
+        )
+    if chain.mechanism is not None:
+        reasons.append(f"mechanism: {chain.mechanism}")
+    if chain.steps:
+        reasons.append("chain: " + "; ".join(chain.steps))
+    reasons.extend(chain.frozen_at_end)
+    verdict = Verdict.REPRODUCED if reproduced_elsewhere else Verdict.NOT_REPRODUCED
+    return Check(verdict, tuple(reasons))
+
+
 def check_run_end(history: History) -> Check:
     """``error`` / ``inconclusive`` from the ``run_end`` mark (a missing mark is only noted)."""
     end = next(reversed(history.marks("run_end")), None)
@@ -238,24 +270,48 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
     )
     writes = summarise_writes(history, inp.existing_collections)
     convergence = assess_convergence(history, inp, lag, created_collections(history))
+    stalls = find_apply_stalls(history, inp, lag.peers)
+    freezes = find_request_freezes(history, inp)
+    failures = find_coordinator_failures(history)
+    chain = narrate(
+        inp,
+        lag=lag.peers,
+        stalls=stalls,
+        freezes=freezes,
+        failures=failures,
+        disruptions=[d for d in disruptions if d.explained_by is None],
+        meta_entries=meta_entries(history),
+        grpc_timeout_ms=grpc_timeout_of(history),
+    )
+    slow_down_proposed = _lag_expected(history)
+    evidence = [check_signatures(signatures), check_disruptions(disruptions)]
+    reproduced = any(c.verdict is Verdict.REPRODUCED for c in evidence)
     verdict, reasons = merge_checks(
         [
-            check_signatures(signatures),
-            check_disruptions(disruptions),
-            check_lag(lag, slow_down_proposed=_lag_expected(history)),
+            *evidence,
+            check_chain(chain, reproduced, slow_down_proposed=slow_down_proposed),
+            check_lag(lag, slow_down_proposed=slow_down_proposed),
             check_convergence(convergence),
             check_writes(writes),
             check_outages(outages),
             check_run_end(history),
         ]
     )
-    timeline = build_timeline(
-        history,
-        inp,
-        signatures=signatures,
-        disruptions=disruptions,
-        writes=writes,
-        outages=outages,
+    timeline = tuple(
+        sorted(
+            (
+                *build_timeline(
+                    history,
+                    inp,
+                    signatures=signatures,
+                    disruptions=disruptions,
+                    writes=writes,
+                    outages=outages,
+                ),
+                *chain_timeline(stalls, freezes, failures),
+            ),
+            key=lambda e: e.at_ns,
+        )
     )
     return Findings(
         verdict=verdict,
@@ -269,4 +325,10 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         timeline=timeline,
         first_disruption_ns=first_disruption_ns(disruptions),
         outages=outages,
+        stalls=stalls,
+        freezes=freezes,
+        coordinator_failures=failures,
+        chain=chain.steps,
+        mechanism=chain.mechanism,
+        frozen_at_end=chain.frozen_at_end,
     )
