@@ -10,6 +10,12 @@ Four event types share a dense ``index`` (0, 1, 2, ... in append order) and ``t_
 
 Outcomes: ``ok`` took effect, ``fail`` did not take effect, ``info`` unknown (a timeout or a
 disconnect after sending, a 5xx). The JSON form is documented in ``docs/run-directory.md``.
+
+What an invoke asks for is structured (:class:`OpArgs`: the collection, a slow-down's target
+peer, an upsert's ``wait``/``ordering``/batch size, ...), written by the one HTTP client
+(:mod:`lagrace.api.calls`); detectors and renderers read those fields. ``Invoke.request``
+is a short text for people (``PUT /collections/c/points?wait=true points=8``) and is never
+parsed. Histories written before ``args`` existed load with empty ``OpArgs``.
 """
 
 from __future__ import annotations
@@ -41,8 +47,35 @@ EventType = Literal["invoke", "complete", "observe", "mark"]
 
 
 @dataclass(frozen=True, slots=True)
+class OpArgs:
+    """What an operation asks for, as typed fields (``None``: not part of this operation).
+
+    ``collection`` the collection addressed; ``target_peer`` and ``duration_s`` a
+    ``test_slow_down``'s peer (``None`` with a duration: every peer, Qdrant's default) and
+    length; ``wait``, ``ordering`` and ``points`` (the batch size) an upsert's; ``timeout_s``
+    the server-side ``timeout`` query parameter; ``params`` the other parameters of the
+    operation as sent (e.g. a create's ``shard_number``), for display and later detectors.
+    """
+
+    collection: str | None = None
+    target_peer: int | None = None
+    duration_s: float | None = None
+    wait: bool | None = None
+    ordering: str | None = None
+    points: int | None = None
+    timeout_s: int | None = None
+    params: JsonObject | None = field(default=None, hash=False)  # a dict: not hashable
+
+
+NO_ARGS: Final = OpArgs()
+
+
+@dataclass(frozen=True, slots=True)
 class Invoke:
-    """An operation was sent to ``node`` (1-based index) / ``peer_id``."""
+    """An operation was sent to ``node`` (1-based index) / ``peer_id``.
+
+    ``args`` is what it asks for (:class:`OpArgs`); ``request`` only a text for people.
+    """
 
     index: int
     t_ns: int
@@ -53,6 +86,7 @@ class Invoke:
     peer_id: int | None
     request: str
     intended_ns: int | None = None
+    args: OpArgs = NO_ARGS
     type: Literal["invoke"] = field(default="invoke", init=False)
 
 
@@ -101,14 +135,23 @@ class Mark:
 Event = Invoke | Complete | Observe | Mark
 
 
+def args_to_json(args: OpArgs) -> JsonObject:
+    """The JSON object of an invoke's ``args``; ``None`` fields are left out."""
+    return {name: value for name in OpArgs.__slots__ if (value := getattr(args, name)) is not None}
+
+
 def event_to_json(event: Event) -> JsonObject:
-    """The JSON object for one event; ``None`` fields are left out."""
+    """The JSON object for one event; ``None`` fields and empty ``args`` are left out."""
     out: JsonObject = {"index": event.index, "t_ns": event.t_ns, "type": event.type}
     for name in event.__slots__:
         if name in ("index", "t_ns", "type"):
             continue
         value = getattr(event, name)
         if value is None:
+            continue
+        if isinstance(value, OpArgs):
+            if value != NO_ARGS:
+                out[name] = args_to_json(value)
             continue
         out[name] = value.value if isinstance(value, Outcome) else value
     return out
@@ -146,11 +189,44 @@ def _req_str(obj: JsonObject, key: str) -> str:
     return value
 
 
-def _data(obj: JsonObject) -> JsonObject:
-    value = obj.get("data", {})
-    if not isinstance(value, dict):
-        raise HistoryError(f"field 'data' must be an object, got {value!r}")
+def _opt_bool(obj: JsonObject, key: str) -> bool | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise HistoryError(f"field {key!r} must be true or false, got {value!r}")
     return value
+
+
+def _opt_float(obj: JsonObject, key: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise HistoryError(f"field {key!r} must be a number, got {value!r}")
+    return float(value)
+
+
+def _data(obj: JsonObject, key: str = "data") -> JsonObject:
+    value = obj.get(key, {})
+    if not isinstance(value, dict):
+        raise HistoryError(f"field {key!r} must be an object, got {value!r}")
+    return value
+
+
+def args_from_json(obj: JsonObject) -> OpArgs:
+    """Rebuild an invoke's ``args``; a missing object (an older history) gives empty args."""
+    params = obj.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise HistoryError(f"field 'params' must be an object, got {params!r}")
+    return OpArgs(
+        collection=_opt_str(obj, "collection"),
+        target_peer=_opt_int(obj, "target_peer"),
+        duration_s=_opt_float(obj, "duration_s"),
+        wait=_opt_bool(obj, "wait"),
+        ordering=_opt_str(obj, "ordering"),
+        points=_opt_int(obj, "points"),
+        timeout_s=_opt_int(obj, "timeout_s"),
+        params=params,
+    )
 
 
 def event_from_json(obj: JsonObject) -> Event:
@@ -168,6 +244,7 @@ def event_from_json(obj: JsonObject) -> Event:
             peer_id=_opt_int(obj, "peer_id"),
             request=_opt_str(obj, "request") or "",
             intended_ns=_opt_int(obj, "intended_ns"),
+            args=args_from_json(_data(obj, "args")),
         )
     if kind == "complete":
         try:

@@ -24,12 +24,14 @@ from typing import IO, Final
 from lagrace.clock import Clock
 from lagrace.errors import HistoryError, RunDirError
 from lagrace.events import (
+    NO_ARGS,
     Complete,
     Event,
     Invoke,
     JsonObject,
     Mark,
     Observe,
+    OpArgs,
     Outcome,
     event_from_json,
     event_to_json,
@@ -100,6 +102,7 @@ class Recorder:
         peer_id: int | None,
         request: str,
         intended_ns: int | None = None,
+        args: OpArgs = NO_ARGS,
     ) -> Invoke:
         """Record that an operation is being sent; the returned event carries its ``op_id``."""
         event = Invoke(
@@ -112,6 +115,7 @@ class Recorder:
             peer_id=peer_id,
             request=request,
             intended_ns=intended_ns,
+            args=args,
         )
         self._next_op_id += 1
         self._append(event)

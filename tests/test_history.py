@@ -15,7 +15,15 @@ import pytest
 
 from lagrace.clock import ManualClock
 from lagrace.errors import HistoryError
-from lagrace.events import Complete, Invoke, Outcome, event_from_json, event_to_json
+from lagrace.events import (
+    NO_ARGS,
+    Complete,
+    Invoke,
+    OpArgs,
+    Outcome,
+    event_from_json,
+    event_to_json,
+)
 from lagrace.history import JsonlSink, Recorder, read_history
 
 
@@ -53,6 +61,47 @@ def test_event_json_roundtrip_leaves_out_nulls() -> None:
     assert event_from_json(obj) == inv
     done = Complete(0, 2, 0, "w", "root", 1, 2, Outcome.INFO, error="timeout")
     assert event_from_json(json.loads(json.dumps(event_to_json(done)))) == done
+
+
+def test_typed_args_round_trip_and_older_invokes_load() -> None:
+    """An invoke's typed args survive JSON; an invoke written before them has empty args."""
+    args = OpArgs(collection="c", wait=True, ordering="strong", points=8, params={"x": [1]})
+    inv = Invoke(0, 1, 0, "hammer-0", "upsert", 1, 11, "PUT /collections/c/points", args=args)
+    obj = json.loads(json.dumps(event_to_json(inv)))
+    assert obj["args"] == {
+        "collection": "c",
+        "wait": True,
+        "ordering": "strong",
+        "points": 8,
+        "params": {"x": [1]},
+    }
+    assert event_from_json(obj) == inv
+    del obj["args"]
+    older = event_from_json(obj)
+    assert isinstance(older, Invoke)
+    assert older.args == NO_ARGS
+    assert "args" not in event_to_json(older)
+    slow = event_from_json({**obj, "args": {"target_peer": 7, "duration_s": 5}})
+    assert isinstance(slow, Invoke)
+    assert slow.args == OpArgs(target_peer=7, duration_s=5.0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [],
+        {"collection": 3},
+        {"wait": "yes"},
+        {"duration_s": True},
+        {"points": 1.5},
+        {"params": [1]},
+    ],
+)
+def test_malformed_args_are_history_errors(bad: object) -> None:
+    """Typed args of the wrong type are a HistoryError, not a crash later."""
+    obj = {"index": 0, "t_ns": 0, "type": "invoke", "op_id": 0, "worker": "w", "op": "o"}
+    with pytest.raises(HistoryError):
+        event_from_json({**obj, "args": bad})
 
 
 def test_torn_last_line_is_dropped(tmp_path: Path) -> None:

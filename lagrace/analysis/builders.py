@@ -2,11 +2,16 @@
 
 Times are given in milliseconds on the run axis (``t_ms``) and must not go backwards (the
 recorder's clock is monotonic); a log line's server time ``at_ms`` may differ from the time it
-was recorded, as in real runs. ``peer_id`` defaults from the builder's ``node_peers``::
+was recorded, as in real runs. ``peer_id`` defaults from the builder's ``node_peers``.
+
+Events go through the real :class:`~lagrace.history.Recorder`, and operations are the real
+client's calls (:mod:`lagrace.api.calls`), recorded by the same
+:func:`~lagrace.api.calls.record_invoke`: an invoke here has the typed ``args`` and the request
+text a run writes::
 
     b = HistoryBuilder(node_peers={1: 101, 2: 102, 3: 103})
     b.run_start(0, existing="existing", new=["new_1"], target_node=2)
-    op = b.invoke(10, "upsert", worker="hammer-0", node=1, request="collection=existing points=8")
+    op = b.invoke(10, upsert("existing", 8), worker="hammer-0", node=1)
     b.complete(op, 25, outcome="fail", status=500, error="boom")
     b.log(30, node=2, level="WARN", target=TARGET_CONSENSUS_MANAGER, message="...")
     history = b.build()
@@ -18,20 +23,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lagrace.analysis import logtexts
-from lagrace.clock import NS_PER_MS
+from lagrace.api import calls
+from lagrace.api.calls import Call, record_invoke
+from lagrace.clock import NS_PER_MS, WallAnchor
 from lagrace.events import (
     OBS_CLUSTER,
     OBS_COLLECTION_CLUSTER,
     OBS_LOG,
     Complete,
-    Event,
     Invoke,
     JsonObject,
     Mark,
     Observe,
     Outcome,
 )
-from lagrace.history import History
+from lagrace.history import History, Recorder
 
 
 def ms(t_ms: float) -> int:
@@ -39,22 +45,70 @@ def ms(t_ms: float) -> int:
     return round(t_ms * NS_PER_MS)
 
 
+def upsert(
+    collection: str, points: int = 8, *, wait: bool = False, ordering: str | None = None
+) -> Call:
+    """The client's upsert of ``points`` points into ``collection`` (placeholder vectors)."""
+    body = [{"id": i, "vector": [0.0]} for i in range(points)]
+    return calls.upsert_points(collection, body, wait=wait, ordering=ordering)
+
+
+def create(name: str, shards: int = 3, replication_factor: int = 3) -> Call:
+    """The client's create of ``name`` with this shape."""
+    body = {
+        "vectors": {"size": 4, "distance": "Cosine"},
+        "shard_number": shards,
+        "replication_factor": replication_factor,
+    }
+    return calls.create_collection(name, body, timeout_s=10)
+
+
+class _BuilderClock:
+    """The builder's clock: set to each event's time (backwards only if not ``strict``)."""
+
+    def __init__(self, *, strict: bool) -> None:
+        self.strict = strict
+        self._now = 0
+        self._anchor = WallAnchor(unix_ns=1_767_225_600 * 1_000_000_000)
+
+    @property
+    def anchor(self) -> WallAnchor:
+        """A fixed wall-clock origin."""
+        return self._anchor
+
+    def now_ns(self) -> int:
+        """The last time set."""
+        return self._now
+
+    def wall_ns(self) -> int:
+        """Anchor plus the time set."""
+        return self._anchor.unix_ns + self._now
+
+    def set(self, t_ns: int) -> None:
+        """Move to ``t_ns``; :class:`ValueError` if strict and that is backwards."""
+        if self.strict and t_ns < self._now:
+            raise ValueError(f"time goes backwards: {t_ns} ns after {self._now} ns")
+        self._now = t_ns
+
+
 class HistoryBuilder:
-    """Appends events with a dense index; :meth:`build` returns the :class:`History`."""
+    """Records events through a :class:`Recorder`; :meth:`build` returns the :class:`History`."""
 
     def __init__(
         self, node_peers: Mapping[int, int] | None = None, *, strict_time: bool = True
     ) -> None:
         self.node_peers = dict(node_peers or {})
-        self.strict_time = strict_time
-        self._events: list[Event] = []
-        self._next_op_id = 0
+        self._clock = _BuilderClock(strict=strict_time)
+        self._recorder = Recorder(self._clock)
 
-    def _t(self, t_ms: float) -> int:
-        t_ns = ms(t_ms)
-        if self.strict_time and self._events and t_ns < self._events[-1].t_ns:
-            raise ValueError(f"time goes backwards: {t_ms} ms after {self._events[-1].t_ns} ns")
-        return t_ns
+    @property
+    def strict_time(self) -> bool:
+        """Whether time may not go backwards."""
+        return self._clock.strict
+
+    def _at(self, t_ms: float) -> Recorder:
+        self._clock.set(ms(t_ms))
+        return self._recorder
 
     def _peer(self, node: int | None, peer_id: int | None) -> int | None:
         if peer_id is not None or node is None:
@@ -63,36 +117,29 @@ class HistoryBuilder:
 
     def build(self) -> History:
         """The history so far."""
-        return History(tuple(self._events))
+        return self._recorder.history()
 
     # --- raw events -------------------------------------------------------------------------
 
     def invoke(
         self,
         t_ms: float,
-        op: str,
+        call: Call,
         *,
         worker: str = "setup",
         node: int | None = 1,
         peer_id: int | None = None,
-        request: str = "",
         intended_ms: float | None = None,
     ) -> Invoke:
-        """An operation sent."""
-        event = Invoke(
-            index=len(self._events),
-            t_ns=self._t(t_ms),
-            op_id=self._next_op_id,
+        """``call`` sent to ``node``, recorded as the client records it."""
+        return record_invoke(
+            self._at(t_ms),
+            call,
             worker=worker,
-            op=op,
             node=node,
             peer_id=self._peer(node, peer_id),
-            request=request,
             intended_ns=None if intended_ms is None else ms(intended_ms),
         )
-        self._next_op_id += 1
-        self._events.append(event)
-        return event
 
     def complete(
         self,
@@ -105,37 +152,24 @@ class HistoryBuilder:
         response: str | None = None,
     ) -> Complete:
         """The completion of ``invoke``."""
-        event = Complete(
-            index=len(self._events),
-            t_ns=self._t(t_ms),
-            op_id=invoke.op_id,
-            worker=invoke.worker,
-            op=invoke.op,
-            node=invoke.node,
-            peer_id=invoke.peer_id,
-            outcome=Outcome(outcome),
-            status=status,
-            error=error,
-            response=response,
+        return self._at(t_ms).complete(
+            invoke, outcome=Outcome(outcome), status=status, error=error, response=response
         )
-        self._events.append(event)
-        return event
 
     def operation(
         self,
         t_ms: float,
         done_ms: float | None,
-        op: str,
+        call: Call,
         *,
         worker: str = "setup",
         node: int | None = 1,
-        request: str = "",
         outcome: Outcome | str = Outcome.OK,
         status: int | None = None,
         error: str | None = None,
     ) -> Invoke:
         """An invoke and (unless ``done_ms`` is None) its completion right after."""
-        inv = self.invoke(t_ms, op, worker=worker, node=node, request=request)
+        inv = self.invoke(t_ms, call, worker=worker, node=node)
         if done_ms is not None:
             self.complete(inv, done_ms, outcome=outcome, status=status, error=error)
         return inv
@@ -147,11 +181,14 @@ class HistoryBuilder:
         node: int,
         status: int | None = None,
         error: str | None = None,
-        op: str = "cluster_info",
+        call: Call | None = None,
     ) -> Complete:
-        """A 5 ms poll of ``node`` completing at ``t_ms``: answered ``status`` (ok), else a
-        ``fail`` with no status and ``error`` (``REFUSED_EXAMPLE``: nothing listened)."""
-        invoke = self.invoke(t_ms - 5, op, worker="watch-cluster", node=node, request="")
+        """A 5 ms poll of ``node`` (``GET /cluster`` unless ``call``) completing at ``t_ms``:
+        answered ``status`` (ok), else a ``fail`` with no status and ``error``
+        (``REFUSED_EXAMPLE``: nothing listened)."""
+        invoke = self.invoke(
+            t_ms - 5, call or calls.cluster(), worker=f"watch-cluster-{node}", node=node
+        )
         if status is not None:
             return self.complete(invoke, t_ms, outcome="ok", status=status)
         return self.complete(invoke, t_ms, outcome="fail", error=error)
@@ -166,22 +203,11 @@ class HistoryBuilder:
         peer_id: int | None = None,
     ) -> Observe:
         """Any observation."""
-        event = Observe(
-            index=len(self._events),
-            t_ns=self._t(t_ms),
-            kind=kind,
-            node=node,
-            peer_id=self._peer(node, peer_id),
-            data=data,
-        )
-        self._events.append(event)
-        return event
+        return self._at(t_ms).observe(kind, node=node, peer_id=self._peer(node, peer_id), data=data)
 
     def mark(self, t_ms: float, name: str, data: JsonObject | None = None) -> Mark:
         """Any mark."""
-        event = Mark(index=len(self._events), t_ns=self._t(t_ms), name=name, data=data or {})
-        self._events.append(event)
-        return event
+        return self._at(t_ms).mark(name, data)
 
     # --- observations -----------------------------------------------------------------------
 
@@ -356,7 +382,8 @@ def example_run(
     for node in (1, 2, 3):
         b.cluster(20, node=node, commit=10, leader=101, role="Leader" if node == 1 else "Follower")
     b.phase(1000, "race")
-    slow = b.invoke(1000, "test_slow_down", worker="lag-0", node=1, request="peer_id=102 ms=5000")
+    slow_down = calls.slow_down(EXAMPLE_EXISTING, peer_id=102, duration_s=5.0, timeout_s=10)
+    slow = b.invoke(1000, slow_down, worker="lag-0", node=1)
     b.complete(slow, 1040, outcome="ok", status=200, response="true")
     if lag:
         b.log(
@@ -367,13 +394,7 @@ def example_run(
             message=logtexts.format_slow_down_sleeping(5000, 102),
             at_ms=1050,
         )
-    create = b.invoke(
-        1100,
-        "create_collection",
-        worker="burst-0",
-        node=1,
-        request=f"collection={EXAMPLE_NEW} shards=3 rf=3",
-    )
+    create_new = b.invoke(1100, create(EXAMPLE_NEW), worker="burst-0", node=1)
     for node in (1, 3) if lag else (1, 2, 3):
         b.log(
             1130,
@@ -410,25 +431,13 @@ def example_run(
             replicas=[(s, p, "Active") for s in range(3) for p in EXAMPLE_NODE_PEERS.values()],
         )
     b.operation(
-        2500,
-        2510,
-        "upsert",
-        worker="hammer-0",
-        node=1,
-        request=f"collection={EXAMPLE_EXISTING} points=64 wait=true",
-        status=200,
+        2500, 2510, upsert(EXAMPLE_EXISTING, 64, wait=True), worker="hammer-0", node=1, status=200
     )
     if peer_down:
         b.poll(2900, node=2, status=200)
         b.poll(2950, node=2, error=REFUSED_EXAMPLE)
     if reproduce:
-        failing = b.invoke(
-            3000,
-            "upsert",
-            worker="hammer-0",
-            node=1,
-            request=f"collection={EXAMPLE_EXISTING} points=64 wait=true",
-        )
+        failing = b.invoke(3000, upsert(EXAMPLE_EXISTING, 64, wait=True), worker="hammer-0", node=1)
         b.log(
             3050,
             node=1,
@@ -473,7 +482,7 @@ def example_run(
         )
     if peer_down:
         b.poll(3900, node=2, status=200)
-    b.complete(create, 4000, outcome="ok", status=200, response="true")
+    b.complete(create_new, 4000, outcome="ok", status=200, response="true")
     if lag:
         b.log(
             6110,

@@ -4,7 +4,8 @@ Entries (``TimelineEntry.kind``):
 
 * ``slow_down`` — the ``test_slow_down`` proposal sent and answered; per node, the
   ``TestSlowDown`` sleep started and finished (server log time);
-* ``create`` — each ``create_collection`` sent and answered;
+* ``create`` / ``delete`` — each ``create_collection`` / ``delete_collection`` sent and
+  answered, naming its collection (``args.collection``; ``?`` in histories without typed fields);
 * ``visible`` — a new collection first seen on a node: the earlier of its first
   ``collection_cluster`` snapshot with ``visible: true`` and its ``Creating collection`` log line;
 * ``state`` — replica state changes in one node's view: one entry per changed snapshot, replicas
@@ -40,16 +41,29 @@ from lagrace.analysis.findings import (
 )
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.analysis.signatures import log_at_ns, log_message
-from lagrace.analysis.writes import failed_at_ns, first_failure_per_worker, request_collection
+from lagrace.analysis.writes import failed_at_ns, first_failure_per_worker
 from lagrace.clock import NS_PER_MS
-from lagrace.events import OBS_COLLECTION_CLUSTER, OBS_LOG, Complete, Invoke, Mark
+from lagrace.events import OBS_COLLECTION_CLUSTER, OBS_LOG, Complete, Invoke, Mark, OpArgs
 from lagrace.history import History
 
 TEST_SLOW_DOWN: Final = "test_slow_down"
 CREATE_COLLECTION: Final = "create_collection"
+DELETE_COLLECTION: Final = "delete_collection"
 
+# op -> timeline kind of its entries
+_OPERATION_KINDS: Final = {
+    TEST_SLOW_DOWN: "slow_down",
+    CREATE_COLLECTION: "create",
+    DELETE_COLLECTION: "delete",
+}
 # Lower = dropped first when the timeline is too long.
-_PRIORITY: Final[dict[str, int]] = {"state": 0, "warn": 1, "visible": 2, "write_fail": 3}
+_PRIORITY: Final[dict[str, int]] = {
+    "state": 0,
+    "warn": 1,
+    "visible": 2,
+    "delete": 3,
+    "write_fail": 4,
+}
 _NO_INDEX: Final = 1 << 62
 
 
@@ -60,22 +74,32 @@ def format_offset(t_ns: int) -> str:
     return f"{sign}{total_ms // 1000}.{total_ms % 1000:03d} s"
 
 
-def _request_name(request: str) -> str | None:
-    name = request_collection(request)
-    if name is not None:
-        return name
-    first = request.split(maxsplit=1)[0] if request.strip() else ""
-    return first if first and "=" not in first else None
-
-
 def created_collections(history: History) -> tuple[str, ...]:
     """Collections named by ``create_collection`` invokes, in first-sent order."""
     names = (
-        _request_name(e.request)
+        e.args.collection
         for e in history.events
         if isinstance(e, Invoke) and e.op == CREATE_COLLECTION
     )
     return tuple(dict.fromkeys(n for n in names if n is not None))
+
+
+def _what(op: str, args: OpArgs) -> str:
+    """``slow-down``, ``create new_1``, ``delete new_1``."""
+    if op == TEST_SLOW_DOWN:
+        return "slow-down"
+    verb = "create" if op == CREATE_COLLECTION else "delete"
+    return f"{verb} {args.collection or '?'}"
+
+
+def _sent(op: str, args: OpArgs) -> str:
+    """``slow-down proposed (peer 7, 5 s)``, ``create new_1 sent``."""
+    if op != TEST_SLOW_DOWN:
+        return f"{_what(op, args)} sent"
+    if args.duration_s is None:
+        return "slow-down proposed"  # a history without typed fields
+    who = "every peer" if args.target_peer is None else f"peer {args.target_peer}"
+    return f"slow-down proposed ({who}, {args.duration_s:g} s)"
 
 
 def _outcome_text(event: Complete) -> str:
@@ -103,49 +127,20 @@ def _entry(  # noqa: PLR0917  # mirrors TimelineEntry's positional fields plus t
 
 def _operations(history: History, inp: AnalysisInput) -> list[_Item]:
     items: list[_Item] = []
-    names: dict[int, str] = {}
+    what: dict[int, str] = {}
     for event in history.events:
-        if isinstance(event, Invoke) and event.op in (TEST_SLOW_DOWN, CREATE_COLLECTION):
-            peer = event.peer_id if event.peer_id is not None else inp.peer_of(event.node)
-            if event.op == TEST_SLOW_DOWN:
-                detail = f" ({event.request})" if event.request else ""
-                items.append(
-                    _entry(
-                        event.t_ns,
-                        event.node,
-                        peer,
-                        "slow_down",
-                        f"slow-down proposed{detail}",
-                        event.index,
-                    )
-                )
-            else:
-                name = _request_name(event.request) or "?"
-                names[event.op_id] = name
-                items.append(
-                    _entry(
-                        event.t_ns, event.node, peer, "create", f"create {name} sent", event.index
-                    )
-                )
-        elif isinstance(event, Complete) and event.op in (TEST_SLOW_DOWN, CREATE_COLLECTION):
-            peer = event.peer_id if event.peer_id is not None else inp.peer_of(event.node)
+        if not isinstance(event, Invoke | Complete) or event.op not in _OPERATION_KINDS:
+            continue
+        peer = event.peer_id if event.peer_id is not None else inp.peer_of(event.node)
+        kind = _OPERATION_KINDS[event.op]
+        if isinstance(event, Invoke):
+            what[event.op_id] = _what(event.op, event.args)
+            text = _sent(event.op, event.args)
+        else:
             verb = "acknowledged" if event.outcome.value == "ok" else "answered"
-            what = (
-                "slow-down"
-                if event.op == TEST_SLOW_DOWN
-                else f"create {names.get(event.op_id, '?')}"
-            )
-            kind = "slow_down" if event.op == TEST_SLOW_DOWN else "create"
-            items.append(
-                _entry(
-                    event.t_ns,
-                    event.node,
-                    peer,
-                    kind,
-                    f"{what} {verb} ({_outcome_text(event)})",
-                    event.index,
-                )
-            )
+            text = f"{what.get(event.op_id, _what(event.op, OpArgs()))} {verb}"
+            text += f" ({_outcome_text(event)})"
+        items.append(_entry(event.t_ns, event.node, peer, kind, text, event.index))
     return items
 
 

@@ -1,15 +1,13 @@
 """Detector (c): upserts to the existing collection(s), by outcome (notes §4.6-A, §9.9).
 
-The invoke's ``request`` summary names the collection as ``collection=<name>`` (the client
-writes e.g. ``collection=existing_collection points=64 wait=true``); ``collection:<name>``,
-quotes and ``,``/``;`` separators are accepted too. A summary naming no collection is counted
-only when exactly one existing collection is watched (then it can only be that one).
-Operations that never completed count as ``info`` (unknown).
+An upsert's collection is its invoke's ``args.collection``, written by the client. An upsert
+without one (a history written before invokes had typed fields) is counted only when exactly
+one existing collection is watched (then it can only be that one). Operations that never
+completed count as ``info`` (unknown).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Final
 
@@ -19,17 +17,9 @@ from lagrace.history import History, Operation
 
 UPSERT: Final = "upsert"
 
-_COLLECTION = re.compile(r"(?:^|[\s,;{(])collection\s*[=:]\s*[\"']?(?P<name>[^\s,;\"'})]+)")
-
-
-def request_collection(request: str) -> str | None:
-    """The collection named in a request summary (``collection=<name> ...``), if any."""
-    match = _COLLECTION.search(request)
-    return match["name"] if match is not None else None
-
 
 def _targets(op: Operation, existing: set[str]) -> bool:
-    name = request_collection(op.invoke.request)
+    name = op.invoke.args.collection
     if name is None:
         return len(existing) == 1
     return name in existing

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.parse
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Generic, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 import aiohttp
 import yarl
 
-from lagrace.api import parse
+from lagrace.api import calls, parse
+from lagrace.api.calls import Call, record_invoke
 from lagrace.api.metrics import cluster_metrics
 from lagrace.api.models import (
     ClusterMetrics,
@@ -117,28 +117,6 @@ async def _on_headers_sent(
         progress.sent = True
 
 
-@dataclass(frozen=True, slots=True)
-class _Call(Generic[T]):
-    """Everything :meth:`HttpNodeClient._call` needs for one request."""
-
-    op: str
-    method: str
-    path: str
-    decode: Decoder[T]
-    worker: str
-    deadline_s: float
-    params: Mapping[str, str] = field(default_factory=dict)
-    body: Any = None
-    note: str = ""
-    intended_ns: int | None = None
-    answers: frozenset[int] = frozenset()
-
-
-def _segment(name: str) -> str:
-    """A collection name as one URL path segment (``/`` and ``?`` cannot escape it)."""
-    return urllib.parse.quote(name, safe="")
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
@@ -213,15 +191,6 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
         if len(data) > cap:
             raise ProtocolError(f"response body exceeds {cap} bytes")
     return bytes(data)
-
-
-def _query(**params: object) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return out
 
 
 class HttpNodeClient(NodeIdentity):
@@ -314,23 +283,30 @@ class HttpNodeClient(NodeIdentity):
             problem=problem,
         )
 
-    async def _call(self, call: _Call[T]) -> Reply[T]:
+    async def _call(  # noqa: PLR0917  # the one wrapper: a call and how to read it
+        self,
+        call: Call,
+        decode: Decoder[T],
+        worker: str,
+        deadline_s: float,
+        intended_ns: int | None = None,
+        answers: frozenset[int] = frozenset(),
+    ) -> Reply[T]:
         if self._session is None:
             raise RuntimeError(f"{self!r} is not open: use `async with`")
-        query = str(yarl.URL.build(query=call.params)) if call.params else ""
-        request = f"{call.method} {call.path}{query}" + (f" {call.note}" if call.note else "")
-        invoke = self._recorder.invoke(
-            worker=call.worker,
-            op=call.op,
+        invoke = record_invoke(
+            self._recorder,
+            call,
+            worker=worker,
             node=self._node,
             peer_id=self._peer_id,
-            request=self._redact(request),
-            intended_ns=call.intended_ns,
+            intended_ns=intended_ns,
+            redact=self._redact,
         )
         progress = _Progress()
         status: int | None = None
         try:
-            async with asyncio.timeout(call.deadline_s):
+            async with asyncio.timeout(deadline_s):
                 async with self._session.request(
                     call.method,
                     f"{self._url}{call.path}",
@@ -346,7 +322,7 @@ class HttpNodeClient(NodeIdentity):
                 invoke,
                 outcome=classify(sent=progress.sent, status=status, exc=exc),
                 status=status,
-                error=_describe(exc, call.deadline_s),
+                error=_describe(exc, deadline_s),
                 response=None,
                 value=None,
             )
@@ -356,27 +332,27 @@ class HttpNodeClient(NodeIdentity):
                 invoke,
                 outcome=classify(sent=progress.sent, status=status, exc=exc),
                 status=status,
-                error=_describe(exc, call.deadline_s),
+                error=_describe(exc, deadline_s),
                 response=None,
                 value=None,
                 problem=exc if isinstance(exc, ProtocolError) else None,
             )
-        if not (200 <= status < 300 or status in call.answers):
+        if not (200 <= status < 300 or status in answers):
             return self._finish(
                 invoke,
-                outcome=classify(sent=True, status=status, answers=call.answers),
+                outcome=classify(sent=True, status=status, answers=answers),
                 status=status,
                 error=_error_from_body(status, raw),
                 response=None,
                 value=None,
             )
         try:
-            value, summary = call.decode(status, raw)
+            value, summary = decode(status, raw)
         except (LagraceError, ValueError) as exc:
             problem = exc if isinstance(exc, LagraceError) else ProtocolError(str(exc))
             return self._finish(
                 invoke,
-                outcome=classify(sent=True, status=status, exc=problem, answers=call.answers),
+                outcome=classify(sent=True, status=status, exc=problem, answers=answers),
                 status=status,
                 error=str(problem),
                 response=_clip(raw[:_SUMMARY_CHARS].decode("utf-8", "replace"), _SUMMARY_CHARS),
@@ -385,7 +361,7 @@ class HttpNodeClient(NodeIdentity):
             )
         return self._finish(
             invoke,
-            outcome=classify(sent=True, status=status, answers=call.answers),
+            outcome=classify(sent=True, status=status, answers=answers),
             status=status,
             error=None,
             response=summary,
@@ -397,21 +373,17 @@ class HttpNodeClient(NodeIdentity):
     async def root(self, *, worker: str = "driver") -> Reply[dict[str, Any]]:
         """``GET /``: title, version, commit."""
         return await self._call(
-            _Call("root", "GET", "/", _bare(parse.parse_root), worker, self._timeouts.default_s)
+            calls.root(), _bare(parse.parse_root), worker, self._timeouts.default_s
         )
 
     async def readyz(self, *, worker: str = "driver") -> Reply[bool]:
         """``GET /readyz``: ``True`` ready (200), ``False`` not ready (503; latched, notes §2.9)."""
         return await self._call(
-            _Call(
-                "readyz",
-                "GET",
-                "/readyz",
-                _decode_readyz,
-                worker,
-                self._timeouts.default_s,
-                answers=frozenset({503}),
-            )
+            calls.readyz(),
+            _decode_readyz,
+            worker,
+            self._timeouts.default_s,
+            answers=frozenset({503}),
         )
 
     async def telemetry(
@@ -419,51 +391,32 @@ class HttpNodeClient(NodeIdentity):
     ) -> Reply[dict[str, Any]]:
         """``GET /telemetry?details_level=N``: the raw result object."""
         return await self._call(
-            _Call(
-                "telemetry",
-                "GET",
-                "/telemetry",
-                _enveloped(parse.parse_object),
-                worker,
-                self._timeouts.default_s,
-                params=_query(details_level=details_level),
-            )
+            calls.telemetry(details_level),
+            _enveloped(parse.parse_object),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def staging_enabled(self, *, worker: str = "driver") -> Reply[bool]:
         """Whether the node was built with the ``staging`` cargo feature (telemetry level 1)."""
         return await self._call(
-            _Call(
-                "telemetry",
-                "GET",
-                "/telemetry",
-                _enveloped(parse.staging_feature),
-                worker,
-                self._timeouts.default_s,
-                params=_query(details_level=1),
-                note="staging?",
-            )
+            calls.telemetry(1, note="staging?"),
+            _enveloped(parse.staging_feature),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def metrics(self, *, worker: str = "driver") -> Reply[ClusterMetrics]:
         """``GET /metrics``: the cluster_* families."""
-        return await self._call(
-            _Call("metrics", "GET", "/metrics", _decode_metrics, worker, self._timeouts.default_s)
-        )
+        return await self._call(calls.metrics(), _decode_metrics, worker, self._timeouts.default_s)
 
     async def set_logger(self, log_level: str, *, worker: str = "driver") -> Reply[bool]:
         """``POST /logger`` with ``{"log_level": ...}`` (runtime log filter, notes §2.12)."""
         return await self._call(
-            _Call(
-                "set_logger",
-                "POST",
-                "/logger",
-                _enveloped(parse.parse_bool),
-                worker,
-                self._timeouts.default_s,
-                body={"log_level": log_level},
-                note=f"log_level={log_level}",
-            )
+            calls.set_logger(log_level),
+            _enveloped(parse.parse_bool),
+            worker,
+            self._timeouts.default_s,
         )
 
     # -- cluster --------------------------------------------------------------------------
@@ -471,14 +424,10 @@ class HttpNodeClient(NodeIdentity):
     async def cluster(self, *, worker: str = "driver") -> Reply[ClusterStatus]:
         """``GET /cluster``; a node without cluster mode gives ``problem=ClusterModeError``."""
         return await self._call(
-            _Call(
-                "cluster",
-                "GET",
-                "/cluster",
-                _enveloped(parse.parse_cluster_status),
-                worker,
-                self._timeouts.default_s,
-            )
+            calls.cluster(),
+            _enveloped(parse.parse_cluster_status),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def cluster_telemetry(
@@ -487,15 +436,10 @@ class HttpNodeClient(NodeIdentity):
         """``GET /cluster/telemetry``: the cluster-wide view (fans out to all peers)."""
         deadline = self._timeouts.default_s if timeout_s is None else timeout_s + 5.0
         return await self._call(
-            _Call(
-                "cluster_telemetry",
-                "GET",
-                "/cluster/telemetry",
-                _enveloped(parse.parse_cluster_telemetry),
-                worker,
-                deadline,
-                params=_query(details_level=details_level, timeout=timeout_s),
-            )
+            calls.cluster_telemetry(details_level, timeout_s),
+            _enveloped(parse.parse_cluster_telemetry),
+            worker,
+            deadline,
         )
 
     # -- collections ----------------------------------------------------------------------
@@ -503,40 +447,28 @@ class HttpNodeClient(NodeIdentity):
     async def list_collections(self, *, worker: str = "driver") -> Reply[list[str]]:
         """``GET /collections``: names."""
         return await self._call(
-            _Call(
-                "list_collections",
-                "GET",
-                "/collections",
-                _enveloped(parse.parse_collection_names),
-                worker,
-                self._timeouts.default_s,
-            )
+            calls.list_collections(),
+            _enveloped(parse.parse_collection_names),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def get_collection(self, name: str, *, worker: str = "driver") -> Reply[CollectionInfo]:
         """``GET /collections/{name}``."""
         return await self._call(
-            _Call(
-                "collection_info",
-                "GET",
-                f"/collections/{_segment(name)}",
-                _enveloped(parse.parse_collection_info),
-                worker,
-                self._timeouts.default_s,
-            )
+            calls.collection_info(name),
+            _enveloped(parse.parse_collection_info),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def collection_exists(self, name: str, *, worker: str = "driver") -> Reply[bool]:
         """``GET /collections/{name}/exists``."""
         return await self._call(
-            _Call(
-                "collection_exists",
-                "GET",
-                f"/collections/{_segment(name)}/exists",
-                _enveloped(parse.parse_exists),
-                worker,
-                self._timeouts.default_s,
-            )
+            calls.collection_exists(name),
+            _enveloped(parse.parse_exists),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def create_collection(
@@ -549,21 +481,12 @@ class HttpNodeClient(NodeIdentity):
         intended_ns: int | None = None,
     ) -> Reply[bool]:
         """``PUT /collections/{name}?timeout=``."""
-        keys = ("shard_number", "replication_factor", "write_consistency_factor")
-        note = " ".join(f"{k}={body[k]}" for k in keys if k in body)
         return await self._call(
-            _Call(
-                "create_collection",
-                "PUT",
-                f"/collections/{_segment(name)}",
-                _enveloped(parse.parse_bool),
-                worker,
-                self._timeouts.meta(timeout_s),
-                params=_query(timeout=timeout_s),
-                body=body,
-                note=note,
-                intended_ns=intended_ns,
-            )
+            calls.create_collection(name, body, timeout_s=timeout_s),
+            _enveloped(parse.parse_bool),
+            worker,
+            self._timeouts.meta(timeout_s),
+            intended_ns,
         )
 
     async def delete_collection(
@@ -571,15 +494,10 @@ class HttpNodeClient(NodeIdentity):
     ) -> Reply[bool]:
         """``DELETE /collections/{name}?timeout=``."""
         return await self._call(
-            _Call(
-                "delete_collection",
-                "DELETE",
-                f"/collections/{_segment(name)}",
-                _enveloped(parse.parse_bool),
-                worker,
-                self._timeouts.meta(timeout_s),
-                params=_query(timeout=timeout_s),
-            )
+            calls.delete_collection(name, timeout_s=timeout_s),
+            _enveloped(parse.parse_bool),
+            worker,
+            self._timeouts.meta(timeout_s),
         )
 
     async def collection_cluster(
@@ -587,14 +505,10 @@ class HttpNodeClient(NodeIdentity):
     ) -> Reply[CollectionCluster]:
         """``GET /collections/{name}/cluster``: this node's view of the replica states."""
         return await self._call(
-            _Call(
-                "collection_cluster",
-                "GET",
-                f"/collections/{_segment(name)}/cluster",
-                _enveloped(parse.parse_collection_cluster),
-                worker,
-                self._timeouts.default_s,
-            )
+            calls.collection_cluster(name),
+            _enveloped(parse.parse_collection_cluster),
+            worker,
+            self._timeouts.default_s,
         )
 
     async def cluster_operation(
@@ -609,18 +523,11 @@ class HttpNodeClient(NodeIdentity):
         """``POST /collections/{c}/cluster`` with one public operation, e.g.
         ``{"drop_replica": {"shard_id": 0, "peer_id": 7}}``."""
         return await self._call(
-            _Call(
-                "cluster_operation",
-                "POST",
-                f"/collections/{_segment(collection)}/cluster",
-                _enveloped(parse.parse_bool),
-                worker,
-                self._timeouts.meta(timeout_s),
-                params=_query(timeout=timeout_s),
-                body=operation,
-                note=_summary(operation),
-                intended_ns=intended_ns,
-            )
+            calls.cluster_operation(collection, operation, timeout_s=timeout_s),
+            _enveloped(parse.parse_bool),
+            worker,
+            self._timeouts.meta(timeout_s),
+            intended_ns,
         )
 
     async def test_slow_down(
@@ -637,53 +544,17 @@ class HttpNodeClient(NodeIdentity):
 
         ``peer_id=None`` stalls every peer (notes §2.7).
         """
-        payload: dict[str, Any] = {"duration": duration_s}
-        if peer_id is not None:
-            payload["peer_id"] = peer_id
         return await self._call(
-            _Call(
-                "test_slow_down",
-                "POST",
-                f"/collections/{_segment(collection)}/cluster",
-                _enveloped(parse.parse_bool),
-                worker,
-                self._timeouts.meta(timeout_s),
-                params=_query(timeout=timeout_s),
-                body={"test_slow_down": payload},
-                note=f"peer_id={peer_id} duration={duration_s:g}",
-                intended_ns=intended_ns,
-            )
+            calls.slow_down(
+                collection, peer_id=peer_id, duration_s=duration_s, timeout_s=timeout_s
+            ),
+            _enveloped(parse.parse_bool),
+            worker,
+            self._timeouts.meta(timeout_s),
+            intended_ns,
         )
 
     # -- points ---------------------------------------------------------------------------
-
-    async def _upsert(
-        self,
-        collection: str,
-        body: dict[str, Any],
-        note: str,
-        *,
-        wait: bool,
-        ordering: str | None,
-        timeout_s: int | None,
-        worker: str,
-        intended_ns: int | None,
-    ) -> Reply[UpdateResult]:
-        deadline = self._timeouts.meta(timeout_s) if wait else self._timeouts.default_s
-        return await self._call(
-            _Call(
-                "upsert",
-                "PUT",
-                f"/collections/{_segment(collection)}/points",
-                _enveloped(parse.parse_update_result),
-                worker,
-                deadline,
-                params=_query(wait=wait, ordering=ordering, timeout=timeout_s),
-                body=body,
-                note=note,
-                intended_ns=intended_ns,
-            )
-        )
 
     async def upsert_points(
         self,
@@ -697,43 +568,15 @@ class HttpNodeClient(NodeIdentity):
         intended_ns: int | None = None,
     ) -> Reply[UpdateResult]:
         """``PUT /collections/{c}/points`` with a list body ``{"points": [...]}``."""
-        return await self._upsert(
-            collection,
-            {"points": points},
-            f"points={len(points)}",
-            wait=wait,
-            ordering=ordering,
-            timeout_s=timeout_s,
-            worker=worker,
-            intended_ns=intended_ns,
-        )
-
-    async def upsert_batch(
-        self,
-        collection: str,
-        ids: list[int | str],
-        vectors: list[list[float]],
-        payloads: list[dict[str, Any]] | None = None,
-        *,
-        wait: bool = False,
-        ordering: str | None = None,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[UpdateResult]:
-        """``PUT /collections/{c}/points`` with a batch body ``{"batch": {ids, vectors, ...}}``."""
-        batch: dict[str, Any] = {"ids": ids, "vectors": vectors}
-        if payloads is not None:
-            batch["payloads"] = payloads
-        return await self._upsert(
-            collection,
-            {"batch": batch},
-            f"batch={len(ids)}",
-            wait=wait,
-            ordering=ordering,
-            timeout_s=timeout_s,
-            worker=worker,
-            intended_ns=intended_ns,
+        deadline = self._timeouts.meta(timeout_s) if wait else self._timeouts.default_s
+        return await self._call(
+            calls.upsert_points(
+                collection, points, wait=wait, ordering=ordering, timeout_s=timeout_s
+            ),
+            _enveloped(parse.parse_update_result),
+            worker,
+            deadline,
+            intended_ns,
         )
 
     async def count_points(
@@ -741,14 +584,8 @@ class HttpNodeClient(NodeIdentity):
     ) -> Reply[int]:
         """``POST /collections/{c}/points/count``."""
         return await self._call(
-            _Call(
-                "count_points",
-                "POST",
-                f"/collections/{_segment(collection)}/points/count",
-                _enveloped(parse.parse_count),
-                worker,
-                self._timeouts.default_s,
-                body={"exact": exact},
-                note=f"exact={exact}",
-            )
+            calls.count_points(collection, exact=exact),
+            _enveloped(parse.parse_count),
+            worker,
+            self._timeouts.default_s,
         )

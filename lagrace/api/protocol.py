@@ -11,14 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from lagrace.api.models import (
-    ClusterMetrics,
-    ClusterStatus,
-    CollectionCluster,
-    CollectionInfo,
-    Reply,
-    UpdateResult,
-)
+from lagrace.api.models import ClusterStatus, CollectionCluster, Reply, UpdateResult
 
 
 class NodeIdentity:
@@ -50,7 +43,11 @@ class NodeIdentity:
 
 
 class NodeApi(Protocol):
-    """One Qdrant node's REST API, as lagrace uses it."""
+    """One Qdrant node's REST API: exactly the calls lagrace's race and preflight make.
+
+    The HTTP client has a few more (``count_points``, ``list_collections``, ...) for tests and
+    tools; they are not part of the seam.
+    """
 
     @property
     def node(self) -> int:
@@ -75,26 +72,20 @@ class NodeApi(Protocol):
         """``GET /``: title, version, commit."""
         ...
 
-    async def cluster(self, *, worker: str = "driver") -> Reply[ClusterStatus]:
-        """``GET /cluster``."""
-        ...
-
     async def telemetry(
         self, details_level: int = 1, *, worker: str = "driver"
     ) -> Reply[dict[str, Any]]:
         """``GET /telemetry?details_level=N``: the raw result object."""
         ...
 
-    async def metrics(self, *, worker: str = "driver") -> Reply[ClusterMetrics]:
-        """``GET /metrics``: the cluster_* families."""
+    async def cluster(self, *, worker: str = "driver") -> Reply[ClusterStatus]:
+        """``GET /cluster``."""
         ...
 
-    async def list_collections(self, *, worker: str = "driver") -> Reply[list[str]]:
-        """``GET /collections``: names."""
-        ...
-
-    async def collection_exists(self, name: str, *, worker: str = "driver") -> Reply[bool]:
-        """``GET /collections/{name}/exists``."""
+    async def collection_cluster(
+        self, name: str, *, worker: str = "driver"
+    ) -> Reply[CollectionCluster]:
+        """``GET /collections/{name}/cluster``: this node's view of the replica states."""
         ...
 
     async def create_collection(
@@ -113,12 +104,6 @@ class NodeApi(Protocol):
         self, name: str, *, timeout_s: int | None = None, worker: str = "driver"
     ) -> Reply[bool]:
         """``DELETE /collections/{name}?timeout=``."""
-        ...
-
-    async def collection_cluster(
-        self, name: str, *, worker: str = "driver"
-    ) -> Reply[CollectionCluster]:
-        """``GET /collections/{name}/cluster``: this node's view of the replica states."""
         ...
 
     async def test_slow_down(
@@ -146,60 +131,4 @@ class NodeApi(Protocol):
         intended_ns: int | None = None,
     ) -> Reply[UpdateResult]:
         """``PUT /collections/{c}/points`` with a list body."""
-        ...
-
-    async def count_points(
-        self, collection: str, *, exact: bool = True, worker: str = "driver"
-    ) -> Reply[int]:
-        """``POST /collections/{c}/points/count``."""
-        ...
-
-    async def readyz(self, *, worker: str = "driver") -> Reply[bool]:
-        """``GET /readyz``: ``True`` ready (200), ``False`` not ready (503)."""
-        ...
-
-    async def staging_enabled(self, *, worker: str = "driver") -> Reply[bool]:
-        """``GET /telemetry?details_level=1`` → ``result.app.features.staging``."""
-        ...
-
-    async def set_logger(self, log_level: str, *, worker: str = "driver") -> Reply[bool]:
-        """``POST /logger`` with ``{"log_level": ...}``."""
-        ...
-
-    async def cluster_telemetry(
-        self, details_level: int = 2, *, timeout_s: int | None = None, worker: str = "driver"
-    ) -> Reply[dict[str, Any]]:
-        """``GET /cluster/telemetry?details_level=N&timeout=S``: the raw result object."""
-        ...
-
-    async def get_collection(self, name: str, *, worker: str = "driver") -> Reply[CollectionInfo]:
-        """``GET /collections/{name}``."""
-        ...
-
-    async def cluster_operation(
-        self,
-        collection: str,
-        operation: dict[str, Any],
-        *,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[bool]:
-        """``POST /collections/{c}/cluster`` with one public cluster operation."""
-        ...
-
-    async def upsert_batch(
-        self,
-        collection: str,
-        ids: list[int | str],
-        vectors: list[list[float]],
-        payloads: list[dict[str, Any]] | None = None,
-        *,
-        wait: bool = False,
-        ordering: str | None = None,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[UpdateResult]:
-        """``PUT /collections/{c}/points`` with a batch body."""
         ...

@@ -10,9 +10,10 @@ Where things come from (docs/run-directory.md):
   one per worker (every ``invoke``);
 * slow-down windows: the ``TestSlowDown: sleeping for {ms}ms on peer {id}`` /
   ``finished sleeping`` log lines of the stalled peer, or, when a peer has none, derived from
-  the ``test_slow_down`` operations and their ``duration``;
+  the ``test_slow_down`` operations' typed ``target_peer`` and ``duration_s``;
 * replica bands: ``collection_cluster`` observations, one period per snapshot, per replica;
-* creates: ``create_collection`` operations plus the first ``visible`` snapshot per peer;
+* creates: ``create_collection`` operations (their ``args.collection``) plus the first
+  ``visible`` snapshot per peer;
 * lag: ``cluster`` observations, commit gap against the largest commit seen at that time.
 """
 
@@ -20,12 +21,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from lagrace.analysis.findings import Findings
 from lagrace.events import (
+    NO_ARGS,
     OBS_CLUSTER,
     OBS_COLLECTION_CLUSTER,
     OBS_LOG,
@@ -34,6 +36,7 @@ from lagrace.events import (
     Invoke,
     Mark,
     Observe,
+    OpArgs,
     Outcome,
 )
 from lagrace.history import History
@@ -42,9 +45,6 @@ ABSENT: Final = "absent"  # band state while an observer does not have the colle
 
 _SLEEPING = re.compile(r"TestSlowDown: sleeping for (\d+)\s*ms on peer (\d+)")
 _FINISHED = re.compile(r"TestSlowDown: finished sleeping on peer (\d+)")
-_REQ_PEER = re.compile(r"peer_id\W{0,3}(\d+)")
-_REQ_DURATION = re.compile(r"duration\W{0,3}(\d+(?:\.\d*)?)")
-_REQ_COLLECTION = re.compile(r"/collections/([^/?\s\"']+)")
 # INFO/DEBUG lines worth a marker next to the WARNs (notes §4.2, §4.4, §4.5).
 _SELECTED = re.compile(
     r"TestSlowDown|Creating collection|Deleting collection|Set shard replica state|"
@@ -117,8 +117,9 @@ class OpPoint:
     outcome: Outcome
     status: int | None = None
     error: str | None = None
-    request: str = ""
+    request: str = ""  # for people only; ``args`` is what the operation asked for
     response: str | None = None
+    args: OpArgs = NO_ARGS
 
     @property
     def latency_ns(self) -> int | None:
@@ -319,15 +320,15 @@ def _windows(
     for op in slow_ops:
         if op.outcome is Outcome.FAIL:
             continue  # did not take effect
-        pm = _REQ_PEER.search(op.request)
-        if pm:
-            sleepers: list[int | None] = [int(pm.group(1))]
-        elif "peer_id=None" in op.request and peer_node:
+        sleepers: list[int | None]
+        if op.args.target_peer is not None:
+            sleepers = [op.args.target_peer]
+        elif op.args.duration_s is not None and peer_node:
             sleepers = list(peer_node)  # no peer_id: every peer sleeps (notes §2.7)
         else:
-            sleepers = [default_peer]
-        dm = _REQ_DURATION.search(op.request)
-        seconds = float(dm.group(1)) if dm else 1.0  # Qdrant's default duration (notes §2.7)
+            sleepers = [default_peer]  # a history without typed fields: assume the target
+        # Qdrant's default duration is 1 s (notes §2.7).
+        seconds = op.args.duration_s if op.args.duration_s is not None else 1.0
         start = op.completed_ns if op.outcome is Outcome.OK and op.completed_ns else op.invoked_ns
         windows += [
             Window(
@@ -362,6 +363,7 @@ def _ops(history: History) -> list[OpPoint]:
                 error=None if comp is None else comp.error,
                 request=inv.request,
                 response=None if comp is None else comp.response,
+                args=inv.args,
             )
         )
     return points
@@ -459,9 +461,7 @@ def summary_bands(bands: Sequence[Band]) -> list[Band]:
     return out
 
 
-def _creates(
-    ops: Sequence[OpPoint], snapshots: Sequence[Observe], known: Sequence[str]
-) -> list[CreateMark]:
+def _creates(ops: Sequence[OpPoint], snapshots: Sequence[Observe]) -> list[CreateMark]:
     first_visible: dict[str, dict[int, int]] = {}
     for event in snapshots:
         name = event.data.get("collection")
@@ -471,7 +471,7 @@ def _creates(
     for op in ops:
         if op.op != "create_collection":
             continue
-        name = collection_of(op.request, known)
+        name = op.args.collection or "?"  # "?": a history without typed fields
         visible = first_visible.get(name, {})
         marks.append(
             CreateMark(
@@ -488,16 +488,6 @@ def _creates(
             )
         )
     return marks
-
-
-def collection_of(request: str, known: Iterable[str]) -> str:
-    """The collection a request summary names: a known name in it, else ``/collections/<c>``."""
-    for name in sorted(known, key=len, reverse=True):
-        if name and name in request:
-            return name
-    m = _REQ_COLLECTION.search(request)
-    words = request.split(maxsplit=1)
-    return m.group(1) if m else (words[0] if words else "?")
 
 
 def _lag(cluster: Sequence[Observe]) -> list[LagPoint]:
@@ -622,7 +612,7 @@ def build_model(
         rows=tuple(rows),
         bands=tuple(bands),
         ops=tuple(ops),
-        creates=tuple(_creates(ops, snapshots, known)),
+        creates=tuple(_creates(ops, snapshots)),
         logs=tuple(log_marks),
         lag=tuple(_lag(history.observations(OBS_CLUSTER))),
         phases=tuple(

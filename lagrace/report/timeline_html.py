@@ -461,6 +461,7 @@ def _worker_lane(
             continue
         tip = (
             f"{p.op} #{p.op_id} → node {p.node}: {p.outcome.value}"
+            + (f" ({p.args.collection})" if p.args.collection else "")
             + (f" (HTTP {p.status})" if p.status is not None else "")
             + f"\nsent {_ts(p.invoked_ns)}, latency {_ms(p.latency_ns)}"
             + (f"\nerror: {p.error}" if p.error else "")

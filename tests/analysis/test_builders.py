@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lagrace.analysis.builders import HistoryBuilder, example_run, ms
+from lagrace.analysis.builders import HistoryBuilder, example_run, ms, upsert
 from lagrace.events import Outcome, event_from_json, event_to_json
 
 
 def test_indexes_op_ids_and_peers() -> None:
     """Indexes are dense, op ids pair invoke and complete, peers default from the node map."""
     b = HistoryBuilder({1: 11})
-    inv = b.invoke(1, "upsert", node=1)
+    inv = b.invoke(1, upsert("c", 8, wait=True), node=1)
     done = b.complete(inv, 2, outcome="fail")
     obs = b.log(3, node=1, message="m", at_ms=2.5)
     h = b.build()
@@ -19,6 +19,11 @@ def test_indexes_op_ids_and_peers() -> None:
     assert (done.op_id, done.peer_id, done.outcome) == (inv.op_id, 11, Outcome.FAIL)
     assert obs.data["at_ns"] == ms(2.5)
     assert h.operations("upsert")[0].complete == done
+    assert (inv.request, inv.args.collection, inv.args.points) == (
+        "PUT /collections/c/points?wait=true points=8",
+        "c",
+        8,
+    )
 
 
 def test_time_must_not_go_backwards() -> None:

@@ -10,6 +10,7 @@ from lagrace.analysis.builders import (
     HistoryBuilder,
     example_run,
     ms,
+    upsert,
 )
 from lagrace.analysis.findings import (
     Disruption,
@@ -29,6 +30,7 @@ from lagrace.analysis.outages import (
     grace_ns,
 )
 from lagrace.analysis.verdict import analyse
+from lagrace.api import calls
 from lagrace.events import Complete, Invoke, Outcome
 from lagrace.history import History
 
@@ -55,7 +57,7 @@ def test_refusals_between_answers_make_one_outage_per_stretch() -> None:
 def test_an_answer_to_a_call_sent_before_the_refusal_does_not_end_it() -> None:
     """A request in flight when the peer went down may still be answered (graceful shutdown)."""
     b = HistoryBuilder(EXAMPLE_NODE_PEERS)
-    early = b.invoke(0, "upsert", worker="hammer-0", node=2, request="")
+    early = b.invoke(0, upsert("existing"), worker="hammer-0", node=2)
     b.poll(100, node=2, error=REFUSED_EXAMPLE)
     b.complete(early, 101, outcome="ok", status=200)
     b.poll(200, node=2, error=REFUSED_EXAMPLE)
@@ -86,7 +88,7 @@ def test_other_failures_are_not_outages(
 ) -> None:
     """Only a refused connect counts: timeouts, disconnects and 5xx answers do not."""
     b = HistoryBuilder(EXAMPLE_NODE_PEERS)
-    op = b.invoke(0, "cluster_info", worker="watch", node=2, request="")
+    op = b.invoke(0, calls.cluster(), worker="watch-cluster-2", node=2)
     b.complete(op, 5, outcome=outcome, status=status, error=error)
     assert find_outages(b.build(), INP) == ()
 

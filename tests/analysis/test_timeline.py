@@ -7,11 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import HistoryBuilder, example_run, ms
+from lagrace.analysis.builders import HistoryBuilder, create, example_run, ms, upsert
 from lagrace.analysis.inputs import AnalysisInput, analysis_input_from_history
 from lagrace.analysis.timeline import build_timeline, created_collections, format_offset
 from lagrace.analysis.verdict import analyse
 from lagrace.analysis.writes import summarise_writes
+from lagrace.api import calls
+from lagrace.events import event_from_json, event_to_json
+from lagrace.history import History
 
 PEERS = {1: 101, 2: 102, 3: 103}
 INPUT = AnalysisInput(
@@ -39,7 +42,7 @@ def test_example_timeline_lines_up_the_race() -> None:
     f = analyse(example_run(), analysis_input_from_history(example_run()))
     got = [(format_offset(e.at_ns), e.node, e.kind, e.text) for e in f.timeline]
     wanted = [
-        ("+1.000 s", 1, "slow_down", "slow-down proposed (peer_id=102 ms=5000)"),
+        ("+1.000 s", 1, "slow_down", "slow-down proposed (peer 102, 5 s)"),
         ("+1.040 s", 1, "slow_down", "slow-down acknowledged (ok 200)"),
         ("+1.050 s", 2, "slow_down", "slow-down started: sleeping 5000 ms"),
         ("+1.100 s", 1, "create", "create new_abc123_0 sent"),
@@ -71,6 +74,44 @@ def test_example_timeline_lines_up_the_race() -> None:
     assert [e.at_ns for e in f.timeline] == sorted(e.at_ns for e in f.timeline)
 
 
+def test_operations_name_their_collection_and_slowed_peer() -> None:
+    """Creates and deletes name their collection, slow-downs their peer and duration."""
+    b = HistoryBuilder(PEERS)
+    b.operation(0, 5, calls.slow_down("existing", peer_id=None, duration_s=2.5), worker="lag-0")
+    b.operation(10, 20, create("new_1"), worker="burst-0", outcome="info", status=500)
+    b.operation(30, 40, calls.delete_collection("new_1"), worker="cleanup", status=200)
+    b.operation(50, 60, calls.delete_collection("new_2"), worker="cleanup", outcome="fail")
+    texts = [(e.kind, e.text) for e in build_timeline(b.build(), INPUT)]
+    assert texts == [
+        ("slow_down", "slow-down proposed (every peer, 2.5 s)"),
+        ("slow_down", "slow-down acknowledged (ok)"),
+        ("create", "create new_1 sent"),
+        ("create", "create new_1 answered (info 500)"),
+        ("delete", "delete new_1 sent"),
+        ("delete", "delete new_1 acknowledged (ok 200)"),
+        ("delete", "delete new_2 sent"),
+        ("delete", "delete new_2 answered (fail)"),
+    ]
+
+
+def test_operations_of_an_older_history_show_less() -> None:
+    """Invokes without typed fields (older histories) still line up, without names."""
+    b = HistoryBuilder(PEERS)
+    b.operation(0, 5, calls.slow_down("existing", peer_id=102, duration_s=5), worker="lag-0")
+    b.operation(10, 20, create("new_1"), worker="burst-0")
+    untyped = [event_to_json(e) for e in b.build()]
+    for obj in untyped:
+        obj.pop("args", None)
+    old = History(tuple(event_from_json(obj) for obj in untyped))
+    assert [e.text for e in build_timeline(old, INPUT)] == [
+        "slow-down proposed",
+        "slow-down acknowledged (ok)",
+        "create ? sent",
+        "create ? acknowledged (ok)",
+    ]
+    assert created_collections(old) == ()
+
+
 def test_server_time_orders_log_lines_and_ties_go_by_index() -> None:
     """A log line recorded late sorts at its server time; equal times keep history order."""
     b = HistoryBuilder(PEERS)
@@ -90,7 +131,7 @@ def test_server_time_orders_log_lines_and_ties_go_by_index() -> None:
 def test_visible_per_node_is_the_earlier_of_log_and_snapshot() -> None:
     """Each node gets one visible entry: its Creating log line or first visible snapshot."""
     b = HistoryBuilder(PEERS)
-    b.invoke(0, "create_collection", worker="burst-0", request="collection=new_2 shards=1")
+    b.invoke(0, create("new_2", shards=1), worker="burst-0")
     b.collection_cluster(10, node=1, collection="new_2", replicas=[(0, 101, "Initializing")])
     b.log(20, node=1, level="INFO", message=logtexts.format_creating_collection("new_2"), at_ms=5)
     b.collection_cluster(30, node=2, collection="new_2", replicas=None)
@@ -160,19 +201,11 @@ def test_repeated_identical_warns_are_capped_with_a_count() -> None:
 def test_first_failed_write_per_worker() -> None:
     """Each worker's first non-ok write is on the timeline, at the time it failed."""
     b = HistoryBuilder(PEERS)
-    slow = b.invoke(0, "upsert", worker="hammer-0", request="collection=existing")
-    b.operation(
-        10,
-        20,
-        "upsert",
-        worker="hammer-0",
-        request="collection=existing",
-        outcome="info",
-        status=500,
-    )
+    slow = b.invoke(0, upsert("existing"), worker="hammer-0")
+    b.operation(10, 20, upsert("existing"), worker="hammer-0", outcome="info", status=500)
     b.complete(slow, 30, outcome="fail", status=400)  # invoked first, failed later
-    b.operation(40, None, "upsert", worker="hammer-1", node=2, request="collection=existing")
-    b.operation(50, 60, "upsert", worker="hammer-2", request="collection=existing")
+    b.operation(40, None, upsert("existing"), worker="hammer-1", node=2)
+    b.operation(50, 60, upsert("existing"), worker="hammer-2")
     h = b.build()
     entries = build_timeline(h, INPUT, writes=summarise_writes(h, ["existing"]))
     assert [(e.at_ns, e.node, e.peer_id, e.text) for e in entries] == [

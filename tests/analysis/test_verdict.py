@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lagrace.analysis.builders import HistoryBuilder, example_run
+from lagrace.analysis.builders import EXAMPLE_EXISTING, HistoryBuilder, example_run, upsert
 from lagrace.analysis.findings import (
     Findings,
     Verdict,
@@ -24,6 +24,7 @@ from lagrace.analysis.verdict import (
     merge_checks,
     merge_verdicts,
 )
+from lagrace.api import calls
 from lagrace.exitcodes import ExitCode
 
 R, N, U, E = (
@@ -145,7 +146,7 @@ def test_failed_writes_alone_do_not_reproduce() -> None:
     """Failed writes are reported, but a run with nothing else is not a reproduction."""
     b = HistoryBuilder({1: 1})
     b.cluster(0, node=1, commit=1, role="Leader", last_update_age_ms=5000.0)
-    b.operation(1, 2, "upsert", request="collection=e", outcome="fail", status=500)
+    b.operation(1, 2, upsert("e"), outcome="fail", status=500)
     b.run_end(3)
     f = analyse(
         b.build(), AnalysisInput(existing_collections=("e",), node_peers={1: 1}, target_node=1)
@@ -174,7 +175,7 @@ def test_findings_round_trip_through_json() -> None:
 
 def test_control_run_without_slow_down_is_not_inconclusive() -> None:
     """A run that proposed no slow-down is a control run: quiet means not reproduced."""
-    from lagrace.analysis.builders import EXAMPLE_EXISTING, HistoryBuilder
+    from lagrace.analysis.builders import HistoryBuilder
     from lagrace.analysis.inputs import analysis_input_from_history
     from lagrace.analysis.verdict import analyse
 
@@ -188,7 +189,8 @@ def test_control_run_without_slow_down_is_not_inconclusive() -> None:
     assert any("control run" in r for r in findings.reasons)
     b2 = HistoryBuilder({1: 101, 2: 102})
     b2.run_start(0, existing=EXAMPLE_EXISTING, new=[], target_node=2)
-    op = b2.invoke(1, "test_slow_down", worker="lag-0", node=1, request="peer_id=102")
+    slow_down = calls.slow_down(EXAMPLE_EXISTING, peer_id=102, duration_s=5)
+    op = b2.invoke(1, slow_down, worker="lag-0", node=1)
     b2.complete(op, 2, outcome="ok", status=200)
     b2.mark(4, "converged", {})
     b2.mark(5, "run_end", {"reason": "converged"})

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
-
-from lagrace.analysis.builders import HistoryBuilder, ms
-from lagrace.analysis.writes import (
-    failed_at_ns,
-    first_failure_per_worker,
-    request_collection,
-    summarise_writes,
-)
-
-
-@pytest.mark.parametrize(
-    ("request_text", "expected"),
-    [
-        ("collection=existing_collection points=64 wait=true", "existing_collection"),
-        ("points=64 collection=c1 wait=false", "c1"),
-        ('collection="quoted" points=1', "quoted"),
-        ("collection: spaced, points=2", "spaced"),
-        ("{collection=braced}", "braced"),
-        ("points=64 wait=true", None),
-        ("subcollection=nope", None),
-        ("", None),
-    ],
-)
-def test_request_collection(request_text: str, expected: str | None) -> None:
-    """The collection is parsed tolerantly from the request summary."""
-    assert request_collection(request_text) == expected
+from lagrace.analysis.builders import HistoryBuilder, ms, upsert
+from lagrace.analysis.writes import failed_at_ns, first_failure_per_worker, summarise_writes
+from lagrace.api import calls
+from lagrace.events import event_from_json, event_to_json
+from lagrace.history import History
 
 
 def test_summary_counts_outcomes_and_lists_failures() -> None:
     """ok/fail/info are counted; never-completed writes are info; other collections are ignored."""
     b = HistoryBuilder({1: 101, 2: 102})
-    req = "collection=existing points=8 wait=true"
-    b.operation(0, 5, "upsert", worker="hammer-0", request=req)
-    b.operation(
-        10, 15, "upsert", worker="hammer-0", request=req, outcome="fail", status=400, error="bad"
-    )
-    b.operation(
-        20, 30, "upsert", worker="hammer-1", node=2, request=req, outcome="info", status=500
-    )
-    b.operation(40, None, "upsert", worker="hammer-1", node=2, request=req)
-    b.operation(
-        50, 55, "upsert", worker="hammer-1", request="collection=new_1 points=8", outcome="fail"
-    )
-    b.operation(60, 65, "count_points", request=req, outcome="fail")
+    req = upsert("existing", 8, wait=True)
+    b.operation(0, 5, req, worker="hammer-0")
+    b.operation(10, 15, req, worker="hammer-0", outcome="fail", status=400, error="bad")
+    b.operation(20, 30, req, worker="hammer-1", node=2, outcome="info", status=500)
+    b.operation(40, None, req, worker="hammer-1", node=2)
+    b.operation(50, 55, upsert("new_1", 8), worker="hammer-1", outcome="fail")
+    b.operation(60, 65, calls.count_points("existing"), outcome="fail")
     s = summarise_writes(b.build(), ["existing"])
     assert (s.total, s.ok, s.fail, s.info) == (4, 1, 1, 2)
     assert [(f.worker, f.outcome, f.status, f.error) for f in s.failures] == [
@@ -63,12 +35,17 @@ def test_summary_counts_outcomes_and_lists_failures() -> None:
     ]
 
 
-def test_unnamed_requests_count_only_with_one_existing_collection() -> None:
-    """A summary without a collection is attributed only when it cannot be anything else."""
+def test_upserts_of_an_older_history_count_only_with_one_existing_collection() -> None:
+    """An upsert without typed fields is attributed only when it cannot be anything else."""
     b = HistoryBuilder()
-    b.operation(0, 1, "upsert", request="points=8")
-    assert summarise_writes(b.build(), ["existing"]).total == 1
-    assert summarise_writes(b.build(), ["a", "b"]).total == 0
+    b.operation(0, 1, upsert("other", 8))
+    typed = b.build()
+    untyped = [event_to_json(e) for e in typed]
+    del untyped[0]["args"]  # as written before invokes had typed fields
+    old = History(tuple(event_from_json(obj) for obj in untyped))
+    assert summarise_writes(old, ["existing"]).total == 1
+    assert summarise_writes(old, ["a", "b"]).total == 0
+    assert summarise_writes(typed, ["existing"]).total == 0  # typed: it names "other"
 
 
 def test_no_writes_is_an_empty_summary() -> None:

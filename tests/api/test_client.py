@@ -13,7 +13,7 @@ from lagrace.api.models import Reply
 from lagrace.api.protocol import NodeApi
 from lagrace.clock import ManualClock
 from lagrace.errors import ClusterModeError, ProtocolError, UsageError
-from lagrace.events import Complete, Invoke, Outcome, event_to_json
+from lagrace.events import Complete, Invoke, OpArgs, Outcome, event_to_json
 from lagrace.history import Recorder
 from tests.api.conftest import FAST
 from tests.api.qdrant_app import PEER_IDS, NodeState, dead_port
@@ -115,6 +115,9 @@ async def test_collection_lifecycle(client: HttpNodeClient, recorder: Recorder) 
     assert created.value is True
     assert invokes(recorder)[-1].request == "PUT /collections/c1?timeout=10 shard_number=3"
     assert invokes(recorder)[-1].intended_ns == 5
+    assert invokes(recorder)[-1].args == OpArgs(
+        collection="c1", timeout_s=10, params={"shard_number": 3}
+    )
     again = await client.create_collection("c1", body)
     assert again.outcome is Outcome.FAIL
     assert again.status == 409
@@ -134,18 +137,26 @@ async def test_collection_lifecycle(client: HttpNodeClient, recorder: Recorder) 
     assert invokes(recorder)[-1].request == (
         "PUT /collections/c1/points?wait=true&ordering=strong points=3"
     )
-    batch = await client.upsert_batch("c1", [10, 11], [[0.0] * 4, [1.0] * 4])
-    assert batch.value is not None
-    assert batch.value.status == "acknowledged"
+    assert invokes(recorder)[-1].args == OpArgs(
+        collection="c1", wait=True, ordering="strong", points=3
+    )
+    more = [{"id": i, "vector": [0.0] * 4} for i in (10, 11)]
+    unwaited = await client.upsert_points("c1", more)
+    assert unwaited.value is not None
+    assert unwaited.value.status == "acknowledged"
     assert (await client.count_points("c1")).value == 5
     slow = await client.test_slow_down("c1", peer_id=PEER_IDS[1], duration_s=2.5)
     assert slow.ok
     assert invokes(recorder)[-1].op == "test_slow_down"
+    assert invokes(recorder)[-1].args == OpArgs(
+        collection="c1", target_peer=PEER_IDS[1], duration_s=2.5
+    )
     op = await client.cluster_operation("c1", {"drop_replica": {"shard_id": 0, "peer_id": 1}})
     assert op.ok
     assert invokes(recorder)[-1].op == "cluster_operation"
     deleted = await client.delete_collection("c1", timeout_s=5)
     assert deleted.value is True
+    assert invokes(recorder)[-1].args == OpArgs(collection="c1", timeout_s=5)
     missing = await client.collection_cluster("c1")
     assert missing.outcome is Outcome.FAIL
     assert missing.status == 404

@@ -68,9 +68,9 @@ def test_signal_mid_race_ends_the_run_cleanly(
     # the bounded attempt to delete what this run created, and only that
     history = driver.history().history
     run_id = driver.config()["run_id"]
-    deletes = [op.invoke.request for op in history.operations("delete_collection")]
+    deletes = [op.invoke.args.collection for op in history.operations("delete_collection")]
     assert deletes
-    assert all(run_id in d for d in deletes)
+    assert all(d is not None and run_id in d for d in deletes)
 
 
 def test_signal_before_the_race_still_completes_the_run_dir(

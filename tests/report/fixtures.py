@@ -27,6 +27,8 @@ from lagrace.analysis.findings import (
     WriteSummary,
     findings_to_json,
 )
+from lagrace.api import calls
+from lagrace.api.calls import Call, record_invoke
 from lagrace.clock import NS_PER_MS, NS_PER_S, ManualClock
 from lagrace.events import OBS_CLUSTER, OBS_COLLECTION_CLUSTER, OBS_LOG, OBS_PROBE_ERROR, Outcome
 from lagrace.history import JsonlSink, Recorder
@@ -49,7 +51,9 @@ LAST_WARN: Final = (
     "Cannot deactivate the last active replica 3003 of shard 1"
 )
 CONSENSUS_TARGET: Final = "storage::content_manager::consensus_manager"
-CREATE_NOTE: Final = "shard_number=3 replication_factor=3"
+CREATE_BODY: Final = {"vectors": {"size": 4, "distance": "Cosine"}, "shard_number": 3,
+                      "replication_factor": 3}  # fmt: skip
+POINTS: Final = [{"id": i, "vector": [0.1, 0.2, 0.3, 0.4]} for i in range(8)]
 
 
 def s(seconds: float) -> int:
@@ -73,9 +77,8 @@ class Script:
         latency_ns: int | None,
         *,
         worker: str,
-        op: str,
+        call: Call,
         node: int,
-        request: str,
         outcome: Outcome = Outcome.OK,
         status: int | None = 200,
         error: str | None = None,
@@ -85,9 +88,7 @@ class Script:
         box: dict[str, Any] = {}
 
         def invoke(rec: Recorder) -> None:
-            box["inv"] = rec.invoke(
-                worker=worker, op=op, node=node, peer_id=NODES[node], request=request
-            )
+            box["inv"] = record_invoke(rec, call, worker=worker, node=node, peer_id=NODES[node])
 
         def complete(rec: Recorder) -> None:
             rec.complete(box["inv"], outcome=outcome, status=status, error=error, response=response)
@@ -169,8 +170,8 @@ def _common(script: Script, *, race: bool, slow_down_logs: bool) -> None:
                   for n, p in NODES.items()],
     })  # fmt: skip
     script.mark(0, "phase", {"phase": "setup"})
-    script.op(s(0.1), s(0.3), worker="setup", op="create_collection", node=1,
-              request=f"PUT /collections/{EXISTING}?timeout=10 {CREATE_NOTE}")  # fmt: skip
+    script.op(s(0.1), s(0.3), worker="setup", node=1,
+              call=calls.create_collection(EXISTING, CREATE_BODY, timeout_s=10))  # fmt: skip
     for n in NODES:
         script.observe(s(0.5) + n, OBS_COLLECTION_CLUSTER, n,
                        {"collection": EXISTING, "visible": True, "replicas": _replicas(),
@@ -189,9 +190,8 @@ def _common(script: Script, *, race: bool, slow_down_logs: bool) -> None:
                 "last_update_age_ms": 900.0 if frozen else 12.5, "stalled": frozen,
                 "send_failures": {},
             })  # fmt: skip
-    script.op(s(5.0), s(0.02), worker="lag-0", op="test_slow_down", node=1,
-              request=f"POST /collections/{EXISTING}/cluster?timeout=10 "
-                      f"peer_id={NODES[2]} duration=5")  # fmt: skip
+    slow_down = calls.slow_down(EXISTING, peer_id=NODES[2], duration_s=5, timeout_s=10)
+    script.op(s(5.0), s(0.02), worker="lag-0", node=1, call=slow_down)
     if slow_down_logs:
         staging = "storage::content_manager::staging"
         script.log(s(5.03), 2, "DEBUG", staging,
@@ -201,8 +201,8 @@ def _common(script: Script, *, race: bool, slow_down_logs: bool) -> None:
     # Two creates during the lag; node 2 sees them only after it wakes up.
     for i, name in enumerate(NEW):
         t0 = s(5.5 + i)
-        script.op(t0, s(0.3), worker="burst-0", op="create_collection", node=1,
-                  request=f"PUT /collections/{name}?timeout=10 {CREATE_NOTE}")  # fmt: skip
+        script.op(t0, s(0.3), worker="burst-0", node=1,
+                  call=calls.create_collection(name, CREATE_BODY, timeout_s=10))  # fmt: skip
         script.log(t0 + s(0.1), 1, "INFO", "storage::content_manager::toc",
                    f"Creating collection {name}")  # fmt: skip
         init = {(sh, p): "Initializing" for sh in range(3) for p in NODES.values()}
@@ -219,17 +219,17 @@ def _common(script: Script, *, race: bool, slow_down_logs: bool) -> None:
     for k in range(140):
         t = s(1.0 + 0.1 * k)
         node = 1 + k % 3
-        request = f"PUT /collections/{EXISTING}/points?wait=true points=8"
+        upsert = calls.upsert_points(EXISTING, POINTS, wait=True)
         if race and s(10.2) <= t < s(11.0) and node == 2:
-            script.op(t, s(2.0), worker="hammer-0", op="upsert", node=node, request=request,
+            script.op(t, s(2.0), worker="hammer-0", call=upsert, node=node,
                       outcome=Outcome.INFO, status=None, error="timeout after 2.0 s")  # fmt: skip
         elif race and s(10.2) <= t < s(12.0) and node == 3:
-            script.op(t, s(0.04), worker="hammer-0", op="upsert", node=node, request=request,
+            script.op(t, s(0.04), worker="hammer-0", call=upsert, node=node,
                       outcome=Outcome.FAIL, status=400,
                       error="Bad request: No target shard 1 found for update")  # fmt: skip
         else:
             latency = s(0.005 + 0.001 * (k % 4)) + (s(0.03) if node == 2 and s(5) <= t else 0)
-            script.op(t, latency, worker="hammer-0", op="upsert", node=node, request=request,
+            script.op(t, latency, worker="hammer-0", call=upsert, node=node,
                       response="completed")  # fmt: skip
     if race:
         _damage(script)
