@@ -45,7 +45,12 @@ CLEANUP_TIMEOUT_S: Final = 30.0
 INTERRUPT_CLEANUP_S: Final = 1.5
 ERROR_CLEANUP_S: Final = 10.0
 STRAGGLER_GRACE_S: Final = 5.0  # creates and slow-downs still in flight at the end
-HAMMER_GRACE_S: Final = 1.0  # upserts still in flight at the end are cancelled (outcome info)
+# Upserts still in flight when the race ends are waited for before cleanup deletes anything:
+# a delete under in-flight writes panics every v1.18.3 peer and left v1.16.2 peers disagreeing
+# about which collections exist (docs/real-cluster.md). A write stuck in a frozen peer answers
+# once Qdrant's internal timeouts fire (~21 s with grpc_timeout_ms 5000); past this bound the
+# rest is cancelled (outcome info) and a ``writes_abandoned`` mark says how many.
+HAMMER_DRAIN_S: Final = 30.0
 SETTLE_CHECK_S: Final = 0.25
 
 
@@ -187,17 +192,21 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
             await asyncio.sleep(SETTLE_CHECK_S)
         ctx.stop.set()
         await _drain(scheduled, STRAGGLER_GRACE_S)
-        await _drain(hammers, HAMMER_GRACE_S)
+        abandoned = await _drain(hammers, HAMMER_DRAIN_S)
+        if abandoned:
+            h.recorder.mark("writes_abandoned", {"workers": abandoned, "after_s": HAMMER_DRAIN_S})
 
 
-async def _drain(tasks: list[asyncio.Task[None]], grace_s: float) -> None:
-    """Give tasks ``grace_s`` to finish, then cancel what is left (their calls record info)."""
+async def _drain(tasks: list[asyncio.Task[None]], grace_s: float) -> int:
+    """Give tasks ``grace_s`` to finish, then cancel what is left (their calls record info);
+    returns how many had to be cancelled."""
     pending = [t for t in tasks if not t.done()]
     if not pending:
-        return
+        return 0
     _, still = await asyncio.wait(pending, timeout=grace_s)
     for task in still:
         task.cancel()
+    return len(still)
 
 
 def _report_progress(h: RunHandles, ctx: RaceContext, deadline: int) -> None:

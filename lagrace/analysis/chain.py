@@ -13,7 +13,8 @@ driver can see of it, each read here from the history alone:
   not a stall); without DEBUG apply lines, a peer whose ``GET /cluster`` commit stays put while
   the leader's advances, outside its slow-down;
 * **request freeze** (:class:`RequestFreeze`): that peer's calls that need its ToC
-  (``/collections/*``, ``/telemetry``) hang for at least :data:`FREEZE_MIN_NS` while its
+  (:data:`TOC_OPS`: upserts, collection reads, ``/telemetry``) hang for at least
+  :data:`FREEZE_MIN_NS` while its
   ``GET /cluster`` still answers;
 * **coordinator failures** (:class:`CoordinatorFailure`): ``Failed to update shard C:S on peer
   P ... Timeout expired``, ``Failed to apply update with Strong ordering via leader peer P``,
@@ -49,8 +50,21 @@ from lagrace.history import History, Operation
 
 STALL_MIN_NS: Final = 3 * NS_PER_S  # an entry applied this slowly is a stall, not a slow apply
 FREEZE_MIN_NS: Final = 4 * NS_PER_S  # a call needing the ToC that hangs this long is frozen
-# Calls that answer without the table of contents (they keep answering on a frozen peer).
-TOC_FREE_OPS: Final = frozenset({"root", "cluster", "readyz", "metrics", "set_logger"})
+# Calls whose hang shows a frozen table of contents: they need a ToC read guard and nothing
+# else slow. Meta operations (create, delete, cluster operations, slow-downs) are left out: they
+# wait for consensus by design (a create waits ~20 s for a lagging peer, notes §5).
+TOC_OPS: Final = frozenset(
+    {
+        "upsert",
+        "collection_cluster",
+        "collection_info",
+        "get_collection",
+        "collection_exists",
+        "list_collections",
+        "count_points",
+        "telemetry",
+    }
+)
 _META_ENTRY: Final = re.compile(r"^(Creating|Deleting) collection (?P<collection>\S+)")
 
 KIND_UPDATE_FAILED: Final = "update_failed"
@@ -225,7 +239,7 @@ def find_request_freezes(history: History, inp: AnalysisInput) -> tuple[RequestF
         if op.invoke.op == "cluster":
             if op.complete is not None and op.complete.status == 200:
                 cluster_ok.setdefault(node, []).append(stop)
-        elif op.invoke.op not in TOC_FREE_OPS and stop - start >= FREEZE_MIN_NS:
+        elif op.invoke.op in TOC_OPS and stop - start >= FREEZE_MIN_NS:
             hung.setdefault(node, []).append((start, stop))
     freezes: list[RequestFreeze] = []
     for node, spans in sorted(hung.items()):
