@@ -14,25 +14,68 @@ Against a ``scripts/run_cluster.sh`` cluster::
     scripts/test_consensus_lag_bug.py --nodes URL,URL,URL --logs LOG,LOG,LOG
     scripts/test_consensus_lag_bug.py --cluster-dir ./cluster   # reads NODES/LOGS from there
 
-Run it with the project's interpreter (``.venv/bin/python scripts/test_consensus_lag_bug.py``).
+As in the original report, ``./scripts/run_cluster.sh 3`` then ``python3
+scripts/test_consensus_lag_bug.py`` works with the system's python3: without ``--nodes`` the
+script uses the cluster that ``run_cluster.sh`` started in ``$LAGRACE_CLUSTER_DIR`` or
+``./cluster`` if there is one (``--sim`` races the simulated cluster instead), and it re-runs
+itself with the project's ``.venv`` interpreter, setting that up first with
+``scripts/bootstrap.sh`` when it is missing.
+
+The writes are the recipe that reproduced on real Qdrant v1.16.2 (notes §4.8):
+``ordering=strong`` and ``wait=true`` upserts through the lagging node 2, 8 workers at 25
+writes/s in all; ``--ordering weak`` is the control that does not reproduce.
 """
 
 from __future__ import annotations
 
-import argparse
-import shlex
+import importlib.util
+import os
+import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from lagrace.errors import LagraceError, UsageError
-from lagrace.exitcodes import EXIT_CODES_HELP, ExitCode
-from lagrace.logsetup import configure_logging
-from lagrace.loop import run as run_on_loop
-from lagrace.orchestrate import RunOutcome, run_scenario
-from lagrace.render.terminal import format_timeline, format_verdict
-from lagrace.scenario import Scenario, validate, with_overrides
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _ensure_project_python() -> None:
+    """Re-run this script with the project's ``.venv`` interpreter unless lagrace imports here;
+    create the venv with ``scripts/bootstrap.sh`` first when it does not exist."""
+    if importlib.util.find_spec("lagrace") is not None:
+        return
+    venv_python = REPO / ".venv" / "bin" / "python"
+    if os.environ.get("LAGRACE_SCRIPT_REEXEC") == "1":
+        sys.stderr.write(
+            f"test_consensus_lag_bug.py: error: lagrace does not import with {venv_python}; "
+            f"run {REPO / 'scripts' / 'bootstrap.sh'}\n"
+        )
+        sys.exit(3)
+    if not venv_python.exists():
+        sys.stderr.write("test_consensus_lag_bug.py: setting up the project's .venv first\n")
+        bootstrap = ["bash", str(REPO / "scripts" / "bootstrap.sh")]  # the repo's own script
+        setup = subprocess.run(bootstrap, check=False)  # noqa: S603  # fixed argv
+        if setup.returncode != 0:
+            sys.stderr.write("test_consensus_lag_bug.py: error: scripts/bootstrap.sh failed\n")
+            sys.exit(3)
+    os.environ["LAGRACE_SCRIPT_REEXEC"] = "1"
+    argv = [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]]
+    os.execv(argv[0], argv)  # noqa: S606  # this same script under the project's interpreter
+
+
+if __name__ == "__main__":
+    _ensure_project_python()
+
+import argparse  # noqa: E402  # after the interpreter check above, like the lagrace imports
+import shlex  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from typing import Any  # noqa: E402
+
+from lagrace.errors import LagraceError, UsageError  # noqa: E402
+from lagrace.exitcodes import EXIT_CODES_HELP, ExitCode  # noqa: E402
+from lagrace.logsetup import configure_logging  # noqa: E402
+from lagrace.loop import run as run_on_loop  # noqa: E402
+from lagrace.orchestrate import RunOutcome, run_scenario  # noqa: E402
+from lagrace.render.terminal import format_timeline, format_verdict  # noqa: E402
+from lagrace.scenario import Scenario, validate, with_overrides  # noqa: E402
 
 EXISTING = "existing_collection"
 NEW = "new_collection"
@@ -64,7 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settle", type=float, default=60.0, help="bound on settling after the lag (60)"
     )
-    parser.add_argument("--workers", type=int, default=4, help="upsert workers (4)")
+    parser.add_argument("--workers", type=int, help="upsert workers (lagrace's default, 8)")
+    parser.add_argument(
+        "--ordering",
+        choices=("weak", "medium", "strong"),
+        help="write ordering of the upserts (strong; weak is the control)",
+    )
+    parser.add_argument(
+        "--sim", action="store_true", help="race the simulated cluster even if ./cluster runs"
+    )
     parser.add_argument("--mode", choices=("buggy", "fixed"), help="simulated cluster's mode")
     parser.add_argument("--seed", type=int, help="seed of the run (and of the simulated cluster)")
     parser.add_argument("--keep", action="store_true", help="keep the created collections")
@@ -93,6 +144,13 @@ def read_cluster_env(directory: Path) -> tuple[str, str]:
     return nodes, values.get("LOGS", "")
 
 
+def default_cluster_dir() -> Path | None:
+    """``$LAGRACE_CLUSTER_DIR`` or ``./cluster`` when it holds a run_cluster.sh ``cluster.env``
+    (where ``./scripts/run_cluster.sh 3`` puts it), else ``None``."""
+    directory = Path(os.environ.get("LAGRACE_CLUSTER_DIR") or "cluster")
+    return directory if (directory / "cluster.env").is_file() else None
+
+
 def scenario_for(args: argparse.Namespace) -> Scenario:
     """The lagrace scenario of the original report, with this run's options."""
     nodes: str | None = args.nodes
@@ -106,6 +164,14 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
             raise UsageError("--cluster-dir and --nodes exclude each other")
         nodes, env_logs = read_cluster_env(args.cluster_dir)
         logs = logs or env_logs or None
+    elif not nodes and not args.sim and not args.mode:
+        found = default_cluster_dir()
+        if found is not None:
+            nodes, env_logs = read_cluster_env(found)
+            logs = logs or env_logs or None
+            print(f"using the cluster run_cluster.sh started in {found}", file=sys.stderr)
+    if args.sim and nodes:
+        raise UsageError("--sim races the simulated cluster: give no --nodes or --cluster-dir")
     if nodes and args.mode:
         raise UsageError("--mode applies to the simulated cluster only (no --nodes)")
     if logs and not nodes:
@@ -137,6 +203,7 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
         "burst.shards": 3,
         "burst.replication_factor": 3,
         "hammer.workers": args.workers,
+        "hammer.ordering": args.ordering,
     }
     return validate(with_overrides(Scenario(), overrides))
 

@@ -5,11 +5,15 @@
 #
 #   test_consensus_lag_bug.sh [--nodes URL,URL,...|URL URL ...] [--logs LOG,LOG,...]
 #       [--cluster-dir DIR] [--duration S] [--settle S] [--interval S] [--create-offset S]
-#       [--workers N] [--recreate] [--keep] [--quiet] [--api-key KEY]
+#       [--workers N] [--rate R] [--ordering weak|medium|strong] [--through K|round-robin]
+#       [--recreate] [--keep] [--quiet] [--api-key KEY]
 #
 # 1. creates existing_collection (3 shards, replication factor 3) through node 1 and waits until
 #    every replica is Active in every peer's view (refuses if it exists, unless --recreate);
-# 2. starts upserts into it (bounded, --workers loops, round-robin over the nodes);
+# 2. starts upserts into it (bounded, --workers loops, --rate writes/s in all, default 8 and 25,
+#    10 points each, wait=true, --ordering strong, all through --through node 2, the lagging
+#    one): the recipe that reproduced on real Qdrant v1.16.2 (notes §4.8); --ordering weak is
+#    the control that does not;
 # 3. sends test_slow_down for node 2's peer for --duration seconds (default 20) through node 1;
 # 4. --create-offset seconds later (default 1) creates new_collection through node 1;
 # 5. every --interval seconds (default 0.5) reads GET /collections/existing_collection/cluster on
@@ -49,7 +53,7 @@ is_number() { [[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 # options
 
 NODES_ARG="" LOGS_ARG="" CLUSTER_DIR="" DURATION=20 SETTLE=60 INTERVAL=0.5 CREATE_OFFSET=1
-WORKERS=2 RECREATE=0 KEEP=0 QUIET=0 API_KEY=${QDRANT_API_KEY:-}
+WORKERS=8 RATE=25 ORDERING=strong THROUGH=2 RECREATE=0 KEEP=0 QUIET=0 API_KEY=${QDRANT_API_KEY:-}
 declare -a POSITIONAL=()
 
 need_value() { (($1 >= 2)) || fail_usage "$2 needs a value"; }
@@ -88,6 +92,26 @@ while (($# > 0)); do
             fail_usage "--workers must be 0..16, got $2"
         fi
         WORKERS=$2
+        shift 2
+        ;;
+    --rate)
+        need_value $# "$1"
+        if ! is_number "$2" || [[ $2 =~ ^0+([.]0+)?$ ]]; then
+            fail_usage "--rate must be a positive number of writes per second, got $2"
+        fi
+        RATE=$2
+        shift 2
+        ;;
+    --ordering)
+        need_value $# "$1"
+        [[ $2 == weak || $2 == medium || $2 == strong ]] || fail_usage "--ordering must be weak, medium or strong, got $2"
+        ORDERING=$2
+        shift 2
+        ;;
+    --through)
+        need_value $# "$1"
+        [[ $2 == round-robin || $2 =~ ^[1-9][0-9]*$ ]] || fail_usage "--through must be a node number or round-robin, got $2"
+        THROUGH=$2
         shift 2
         ;;
     --api-key)
@@ -145,6 +169,9 @@ for i in "${!URLS[@]}"; do
 done
 N=${#URLS[@]}
 ((N >= 2)) || fail_usage "need at least 2 nodes (node 2 is slowed down through node 1), got $N"
+if [[ $THROUGH != round-robin ]] && ((THROUGH > N)); then
+    fail_usage "--through $THROUGH: there are only $N nodes"
+fi
 if [[ -n $LOGS_ARG ]]; then
     IFS=, read -r -a LOGFILES <<<"$LOGS_ARG"
     ((${#LOGFILES[@]} == N)) || fail_usage "--logs has ${#LOGFILES[@]} files for $N nodes"
@@ -218,7 +245,7 @@ CREATE_PID="" CREATED_EXISTING=0 CREATE_SENT=0 CLEANED=0
 
 stop_background() {
     : >"$WORK/stop"
-    local pid deadline=$((SECONDS + 15))
+    local pid deadline=$((SECONDS + 40))  # in-flight writes drain before any delete
     local -a pids=("${UPSERT_PIDS[@]}")
     [[ -z $CREATE_PID ]] || pids+=("$CREATE_PID")
     for pid in "${pids[@]}"; do
@@ -393,20 +420,24 @@ event "every replica of $EXISTING is Active in every node's view"
 
 RUN_BOUND_S=$(awk -v d="$DURATION" -v s="$SETTLE" 'BEGIN { printf "%d", d + s + 60 }')
 
+# each loop sends one write every WORKERS/RATE seconds (closed loop: a write that hangs in a
+# frozen peer holds its loop, as a client would be held); a write may take Qdrant's internal
+# timeouts to answer (~21 s with grpc_timeout_ms 5000), so curl waits up to 240 s: a client that
+# gave up earlier would drop the request and its table-of-contents guard with it
+PACE_S=$(awk -v w="$WORKERS" -v r="$RATE" 'BEGIN { printf "%.3f", (w > 0 ? w : 1) / r }')
+
 upsert_loop() { # worker
     local w=$1 i=0 k code ms points j id
     local end=$((SECONDS + RUN_BOUND_S))
     while [[ ! -e $WORK/stop ]] && ((SECONDS < end)); do
-        k=$(((i + w) % N + 1))
+        if [[ $THROUGH == round-robin ]]; then k=$(((i + w) % N + 1)); else k=$THROUGH; fi
         points=""
-        for ((j = 0; j < 8; j++)); do
-            id=$(((w * 100000 + i * 8 + j) % 1000000))
+        for ((j = 0; j < 10; j++)); do
+            id=$(((w * 100000 + i * 10 + j) % 1000000))
             points+="${points:+,}{\"id\":$id,\"vector\":[0.1,0.2,0.3,0.4],\"payload\":{\"w\":$w}}"
         done
-        local wait_param=true
-        if ((i % 2)); then wait_param=false; fi
-        code=$(api PUT "${URLS[k - 1]}/collections/$EXISTING/points?wait=$wait_param" "$WORK/up-$w" \
-            "{\"points\":[$points]}" 10)
+        code=$(api PUT "${URLS[k - 1]}/collections/$EXISTING/points?wait=true&ordering=$ORDERING" \
+            "$WORK/up-$w" "{\"points\":[$points]}" 240)
         ms=$(now_ms)
         if [[ $code == 200 ]]; then
             echo "$ms ok $k" >>"$WORK/upserts-$w"
@@ -414,7 +445,7 @@ upsert_loop() { # worker
             echo "$ms fail $k $code $(error_text "$WORK/up-$w" | head -c 160)" >>"$WORK/upserts-$w"
         fi
         i=$((i + 1))
-        sleep 0.05
+        sleep "$PACE_S"
     done
 }
 
@@ -423,7 +454,7 @@ for ((w = 0; w < WORKERS; w++)); do
     upsert_loop "$w" &
     UPSERT_PIDS+=($!)
 done
-((WORKERS > 0)) && event "started $WORKERS upsert loop(s) on $EXISTING (8 points per request, round-robin)"
+((WORKERS > 0)) && event "started $WORKERS upsert loop(s) on $EXISTING (10 points per request, wait=true, ordering=$ORDERING, through node $THROUGH, $RATE/s in all)"
 
 # ---------------------------------------------------------------------------------------------
 # logs: scan new complete lines since the start

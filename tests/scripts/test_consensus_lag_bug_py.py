@@ -67,6 +67,65 @@ def test_positional_urls_and_cluster_dir(tmp_path: Path) -> None:
     assert s.cluster.logs == ("/x y/peer-1.log", "/x y/peer-2.log")
 
 
+def test_writes_are_the_recipe_that_reproduced_on_v1_16_2() -> None:
+    """Strong, wait=true, through the lagging node 2, 8 workers; --ordering weak is the control."""
+    parser = script.build_parser()
+    h = script.scenario_for(
+        parser.parse_args(["--nodes", "http://a:1,http://b:2,http://c:3"])
+    ).hammer
+    assert (h.ordering, h.wait, h.peers, h.workers, h.rate, h.batch) == (
+        "strong",
+        "true",
+        "lagging",
+        8,
+        25.0,
+        10,
+    )
+    weak = script.scenario_for(
+        parser.parse_args(["http://a:1", "http://b:2", "--ordering", "weak"])
+    )
+    assert weak.hammer.ordering == "weak"
+
+
+def test_without_nodes_it_uses_the_cluster_run_cluster_sh_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """./cluster/cluster.env (or $LAGRACE_CLUSTER_DIR) is used; --sim races the model instead."""
+    (tmp_path / "cluster").mkdir()
+    (tmp_path / "cluster" / "cluster.env").write_text("NODES=http://a:1\\,http://b:2\nLOGS=\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LAGRACE_CLUSTER_DIR", raising=False)
+    parser = script.build_parser()
+    assert script.scenario_for(parser.parse_args([])).cluster.nodes == ("http://a:1", "http://b:2")
+    assert script.scenario_for(parser.parse_args(["--sim"])).cluster.nodes == ()
+    monkeypatch.setenv("LAGRACE_CLUSTER_DIR", str(tmp_path / "elsewhere"))
+    assert script.scenario_for(parser.parse_args([])).cluster.nodes == ()
+
+
+def test_the_systems_python3_runs_it(tmp_path: Path) -> None:
+    """Run with an interpreter that cannot import lagrace, it re-runs itself with .venv's."""
+    base = Path(sys.base_prefix) / "bin" / "python3"
+    if not base.exists():
+        pytest.skip(f"no base interpreter at {base}")
+    env = script_env()
+    env.pop("PYTHONPATH", None)
+    env.pop("LAGRACE_SCRIPT_REEXEC", None)
+    check = subprocess.run(
+        [str(base), "-c", "import importlib.util as u; print(u.find_spec('lagrace') is None)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    if check.stdout.strip() != "True":
+        pytest.skip(f"{base} imports lagrace itself; nothing to re-run")
+    result = run_script([str(base), str(SCRIPT), "--help"], env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "usage: test_consensus_lag_bug.py" in result.stdout
+    assert "No module named" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
