@@ -47,6 +47,7 @@ from lagrace.events import OBS_COLLECTION_CLUSTER, OBS_LOG, Complete, Invoke, Ma
 from lagrace.history import History
 
 TEST_SLOW_DOWN: Final = "test_slow_down"
+PREFLIGHT_WORKER: Final = "preflight"  # its calls only read (and probe for `staging`)
 CREATE_COLLECTION: Final = "create_collection"
 DELETE_COLLECTION: Final = "delete_collection"
 
@@ -131,6 +132,8 @@ def _operations(history: History, inp: AnalysisInput) -> list[_Item]:
     for event in history.events:
         if not isinstance(event, Invoke | Complete) or event.op not in _OPERATION_KINDS:
             continue
+        if event.worker == PREFLIGHT_WORKER:
+            continue  # the staging probe of a v1.16.x build is a read, not a slow-down
         peer = event.peer_id if event.peer_id is not None else inp.peer_of(event.node)
         kind = _OPERATION_KINDS[event.op]
         if isinstance(event, Invoke):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from lagrace.analysis.findings import Findings
+from lagrace.analysis.timeline import PREFLIGHT_WORKER
 from lagrace.events import (
     NO_ARGS,
     OBS_CLUSTER,
@@ -574,7 +575,8 @@ def build_model(
     times = [0, history.end_ns]
     times += [m.at_ns for m in log_marks]
     start_ns = min(times)
-    windows = _windows(logs, [p for p in ops if p.op == "test_slow_down"], peer_node, target_peer)
+    slow_downs = [p for p in ops if p.op == "test_slow_down" and p.worker != PREFLIGHT_WORKER]
+    windows = _windows(logs, slow_downs, peer_node, target_peer)
     end_ns = max([*times, *(w.end_ns for w in windows)])
     seen_order = list(known)
     for event in snapshots:

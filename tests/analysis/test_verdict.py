@@ -205,3 +205,29 @@ def test_control_run_without_slow_down_is_not_inconclusive() -> None:
     cut_short = analyse(history3, analysis_input_from_history(history3))
     assert cut_short.verdict is Verdict.INCONCLUSIVE
     assert not any("control run" in r for r in cut_short.reasons)
+
+
+def test_the_staging_probe_of_preflight_is_no_slow_down() -> None:
+    """A run with no slow-down but preflight's duration-0 probe (v1.16.x) is a control run,
+    and the probe is not on the timeline."""
+    b = HistoryBuilder({1: 101, 2: 102, 3: 103})
+    probe = calls.slow_down("lagrace_staging_probe_does_not_exist", peer_id=101, duration_s=0)
+    b.operation(0, 5, probe, worker="preflight", node=1, outcome="fail", status=404)
+    nodes = [{"node": n, "peer_id": 100 + n} for n in (1, 2, 3)]
+    b.mark(
+        10,
+        "run_start",
+        {
+            "existing_collection": EXAMPLE_EXISTING,
+            "target_node": 2,
+            "nodes": nodes,
+            "slow_downs_planned": 0,
+        },
+    )
+    for node in (1, 2, 3):
+        b.cluster(100, node=node, commit=5, leader=101, role="Leader" if node == 1 else "Follower")
+    b.run_end(5_000)
+    h = b.build()
+    findings = analyse(h, analysis_input_from_history(h))
+    assert "no slow-down was proposed: a control run without lag" in findings.reasons
+    assert not any(e.kind == "slow_down" for e in findings.timeline)
