@@ -157,22 +157,35 @@ def event_to_json(event: Event) -> JsonObject:
     return out
 
 
-def _opt_int(obj: JsonObject, key: str) -> int | None:
+def _checked(obj: JsonObject, key: str, kinds: tuple[type, ...], what: str) -> Any:
+    """``obj[key]`` if it is one of ``kinds`` (a bool only where asked for), else ``None``
+    when absent; :class:`HistoryError` otherwise."""
     value = obj.get(key)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise HistoryError(f"field {key!r} must be an integer, got {value!r}")
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise HistoryError(f"field {key!r} must be {what}, got {value!r}")
     return value
+
+
+def _opt_int(obj: JsonObject, key: str) -> int | None:
+    value = _checked(obj, key, (int,), "an integer")
+    return None if value is None else int(value)
 
 
 def _opt_str(obj: JsonObject, key: str) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise HistoryError(f"field {key!r} must be a string, got {value!r}")
-    return value
+    value = _checked(obj, key, (str,), "a string")
+    return None if value is None else str(value)
+
+
+def _opt_bool(obj: JsonObject, key: str) -> bool | None:
+    value = _checked(obj, key, (bool,), "true or false")
+    return None if value is None else bool(value)
+
+
+def _opt_float(obj: JsonObject, key: str) -> float | None:
+    value = _checked(obj, key, (int, float), "a number")
+    return None if value is None else float(value)
 
 
 def _req_int(obj: JsonObject, key: str) -> int:
@@ -187,22 +200,6 @@ def _req_str(obj: JsonObject, key: str) -> str:
     if value is None:
         raise HistoryError(f"missing field {key!r}")
     return value
-
-
-def _opt_bool(obj: JsonObject, key: str) -> bool | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise HistoryError(f"field {key!r} must be true or false, got {value!r}")
-    return value
-
-
-def _opt_float(obj: JsonObject, key: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise HistoryError(f"field {key!r} must be a number, got {value!r}")
-    return float(value)
 
 
 def _data(obj: JsonObject, key: str = "data") -> JsonObject:

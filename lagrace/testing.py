@@ -1,102 +1,89 @@
-"""Test helpers shipped with lagrace (like ``structlog.testing``): a scriptable fake node.
+"""Test helpers shipped with lagrace (like ``structlog.testing``): a scripted Qdrant node.
 
-:class:`FakeNode` implements :class:`~lagrace.api.protocol.NodeApi` in memory. Tests script
-its answers per operation (the history's op names: ``cluster``, ``create_collection``,
-``upsert``, ...), either as a FIFO queue of :class:`Answer` s or as a standing answer or
-callable used when the queue is empty. Like the real client it records an ``invoke`` and a
-``complete`` for every call through a :class:`~lagrace.history.Recorder`, never raises for a
-scripted failure, and records a cancelled call as ``info`` before re-raising. A call with
-nothing scripted raises :class:`UnscriptedCall` (a test bug, not a node failure)::
+:class:`ScriptedTransport` is a :class:`~lagrace.api.transport.Transport` that answers each
+call from a script, per operation (the history's op names: ``cluster``,
+``create_collection``, ``upsert``, ...): a FIFO queue of :class:`Answer` s, then a standing
+answer or callable. :class:`FakeNode` is the real :class:`~lagrace.api.client.HttpNodeClient`
+over one, so a test sees exactly what the client records, classifies and parses. An answer's
+value is encoded into Qdrant's JSON and read back by the client's parsers. A call with nothing
+scripted raises :class:`UnscriptedCall` (a test bug, not a node failure)::
 
     node = FakeNode(1, recorder, peer_id=11)
     node.script("cluster", ok(cluster_status(11, leader=11)), refused())
-    node.always("readyz", ok(True))
     node.always("upsert", lambda call: ok(UpdateResult(1, "acknowledged"), delay_s=0.01))
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lagrace.api.models import (
-    ClusterMetrics,
-    ClusterStatus,
-    CollectionCluster,
-    CollectionInfo,
-    Reply,
-    UpdateResult,
-)
-from lagrace.api.parse import staging_feature
-from lagrace.api.protocol import NodeIdentity
-from lagrace.errors import ClusterModeError, LagraceError, ProtocolError
-from lagrace.events import Outcome
+from lagrace.api.calls import Call
+from lagrace.api.client import HttpNodeClient, Timeouts
+from lagrace.api.models import ClusterStatus, CollectionCluster, UpdateResult
+from lagrace.api.transport import Progress, Response, TransportError
+from lagrace.clock import format_rfc3339
 from lagrace.history import Recorder
+
+REFUSED = "ClientConnectorError: Cannot connect to host (connection refused)"
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What a scripted call answers (see :func:`ok`, :func:`fail`, :func:`info`)."""
+    """What a scripted call answers (see :func:`ok`, :func:`fail`, :func:`info`).
 
-    outcome: Outcome
+    ``status`` ``None`` is no HTTP answer: ``error`` is then the transport error, after the
+    request left if ``sent``. ``value`` is an ``ok`` answer's result, encoded as Qdrant does.
+    ``delay_s`` is how long the call takes (real seconds on the loop, after it was sent).
+    """
+
+    status: int | None
     value: Any = None
-    status: int | None = None
     error: str | None = None
-    response: str | None = None
-    problem: LagraceError | None = None
-    delay_s: float = 0.0  # how long the call takes (real seconds on the loop)
+    sent: bool = True
+    delay_s: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class FakeCall:
-    """One call the fake received: its op name, worker and arguments."""
-
-    op: str
-    worker: str
-    args: dict[str, Any]
-
-
-Script = Answer | Callable[[FakeCall], Answer]
+Script = Answer | Callable[[Call], Answer]
 
 
 class UnscriptedCall(AssertionError):
-    """A FakeNode was called for an operation nobody scripted."""
+    """A scripted node was called for an operation nobody scripted."""
 
 
-def ok(
-    value: Any = True, *, status: int = 200, response: str | None = None, delay_s: float = 0.0
-) -> Answer:
-    """A successful answer carrying ``value``."""
-    return Answer(Outcome.OK, value, status, None, response or repr(value)[:160], None, delay_s)
+def ok(value: Any = True, *, status: int = 200, delay_s: float = 0.0) -> Answer:
+    """A successful answer whose result is ``value`` (a model, or JSON as Qdrant sends it)."""
+    return Answer(status, value, delay_s=delay_s)
 
 
 def fail(error: str, *, status: int | None = 400, delay_s: float = 0.0) -> Answer:
     """A rejection (4xx with Qdrant's error text, or ``status=None``: nothing was sent)."""
-    return Answer(Outcome.FAIL, None, status, error, None, None, delay_s)
+    return Answer(status, error=error, sent=status is not None, delay_s=delay_s)
 
 
 def info(error: str, *, status: int | None = None, delay_s: float = 0.0) -> Answer:
-    """An unknown outcome: a timeout, a disconnect after sending, a 5xx."""
-    return Answer(Outcome.INFO, None, status, error, None, None, delay_s)
+    """An unknown outcome: a 5xx, or (``status=None``) the answer lost after sending."""
+    return Answer(status, error=error, delay_s=delay_s)
 
 
 def refused() -> Answer:
-    """Connection refused: failed, nothing sent."""
-    return fail("ClientConnectorError: Cannot connect to host (connection refused)", status=None)
+    """Connection refused: failed, nothing sent (recorded as aiohttp's refusal reads)."""
+    return fail(REFUSED, status=None)
 
 
 def timed_out(after_s: float = 5.0) -> Answer:
-    """The client's deadline passed after sending."""
+    """The deadline passed after sending."""
     return info(f"timed out after {after_s:g} s")
 
 
 def cluster_disabled() -> Answer:
-    """``GET /cluster`` of a node without cluster mode (what the real client returns)."""
-    problem = ClusterModeError("cluster mode is disabled (GET /cluster: status 'disabled')")
-    return Answer(Outcome.INFO, None, 200, str(problem), None, problem)
+    """``GET /cluster`` of a node without cluster mode."""
+    return ok({"status": "disabled"})
 
 
 def staging_telemetry(enabled: bool = True) -> dict[str, Any]:
@@ -132,27 +119,95 @@ def cluster_status(
     )
 
 
+def _cluster_json(status: ClusterStatus) -> dict[str, Any]:
+    thread: dict[str, Any] = {"consensus_thread_status": status.thread_status}
+    if status.last_update_unix_ns is not None:
+        thread["last_update"] = format_rfc3339(status.last_update_unix_ns, digits=9)
+    if status.thread_error is not None:
+        thread["err"] = status.thread_error
+    return {
+        "status": "enabled",
+        "peer_id": status.peer_id,
+        "peers": {str(p): {"uri": uri} for p, uri in status.peers.items()},
+        "raft_info": {
+            "term": status.term,
+            "commit": status.commit,
+            "pending_operations": status.pending_operations,
+            "leader": status.leader,
+            "role": status.role,
+            "is_voter": status.is_voter,
+        },
+        "consensus_thread_status": thread,
+        "message_send_failures": {
+            uri: {
+                "count": f.count,
+                "latest_error": f.latest_error,
+                "latest_error_timestamp": None
+                if f.latest_error_unix_ns is None
+                else format_rfc3339(f.latest_error_unix_ns, digits=9),
+            }
+            for uri, f in status.message_send_failures.items()
+        },
+    }
+
+
+def _collection_cluster_json(view: CollectionCluster) -> dict[str, Any]:
+    return {
+        "peer_id": view.peer_id,
+        "shard_count": view.shard_count,
+        "local_shards": [
+            {"shard_id": r.shard_id, "state": r.state, "points_count": r.points_count}
+            for r in view.replicas
+            if r.local
+        ],
+        "remote_shards": [
+            {"shard_id": r.shard_id, "peer_id": r.peer_id, "state": r.state}
+            for r in view.replicas
+            if not r.local
+        ],
+        "shard_transfers": [
+            {"shard_id": t.shard_id, "from": t.from_peer, "to": t.to_peer, "sync": t.sync}
+            | ({} if t.method is None else {"method": t.method})
+            for t in view.transfers
+        ],
+    }
+
+
+def to_qdrant_json(value: Any) -> Any:
+    """A result value as Qdrant's JSON: models encoded, JSON passed through."""
+    if isinstance(value, ClusterStatus):
+        return _cluster_json(value)
+    if isinstance(value, CollectionCluster):
+        return _collection_cluster_json(value)
+    if isinstance(value, UpdateResult):
+        return dataclasses.asdict(value)
+    return value
+
+
+def _body(call: Call, answer: Answer) -> bytes:
+    if answer.error is not None:
+        return json.dumps({"status": {"error": answer.error}, "time": 0.0}).encode()
+    if call.op == "readyz":
+        return b"all shards are ready" if answer.value else b"some shards are not ready"
+    result = to_qdrant_json(answer.value)
+    if call.op == "root":  # the one bare (not enveloped) JSON answer
+        return json.dumps(result).encode()
+    return json.dumps({"result": result, "status": "ok", "time": 0.0}).encode()
+
+
 @dataclass
 class _Plan:
     queue: deque[Answer] = field(default_factory=deque)
     standing: Script | None = None
 
 
-class FakeNode(NodeIdentity):
-    """An in-memory :class:`~lagrace.api.protocol.NodeApi` with scripted answers."""
+class ScriptedTransport:
+    """A :class:`~lagrace.api.transport.Transport` answering from per-op scripts."""
 
-    def __init__(
-        self, node: int, recorder: Recorder, *, url: str | None = None, peer_id: int | None = None
-    ) -> None:
-        super().__init__(node, url or f"http://fake-node-{node}:6333", peer_id)
-        self._recorder = recorder
+    def __init__(self, name: str = "scripted") -> None:
+        self.name = name
         self._plans: dict[str, _Plan] = {}
-        self.calls: list[FakeCall] = []
-
-    def __repr__(self) -> str:
-        return f"FakeNode(node={self._node}, peer_id={self._peer_id})"
-
-    # -- scripting ------------------------------------------------------------------------
+        self.calls: list[Call] = []
 
     def script(self, op: str, *answers: Answer) -> None:
         """Queue answers for ``op``, used once each in order."""
@@ -162,7 +217,7 @@ class FakeNode(NodeIdentity):
         """Answer ``op`` with this (or by calling it) whenever its queue is empty."""
         self._plans.setdefault(op, _Plan()).standing = answer
 
-    def calls_of(self, op: str) -> list[FakeCall]:
+    def calls_of(self, op: str) -> list[Call]:
         """The calls received for one op, in order."""
         return [c for c in self.calls if c.op == op]
 
@@ -171,216 +226,73 @@ class FakeNode(NodeIdentity):
         plan = self._plans.get(op)
         return 0 if plan is None else len(plan.queue)
 
-    # -- the one wrapper ------------------------------------------------------------------
-
-    def _answer_for(self, call: FakeCall) -> Answer:
+    def _answer_for(self, call: Call) -> Answer:
         plan = self._plans.get(call.op)
         if plan is not None and plan.queue:
             return plan.queue.popleft()
         if plan is not None and plan.standing is not None:
             standing = plan.standing
             return standing if isinstance(standing, Answer) else standing(call)
-        raise UnscriptedCall(f"{self!r}: nothing scripted for {call.op!r} ({call.args})")
+        raise UnscriptedCall(f"{self.name}: nothing scripted for {call.op!r} ({call.summary})")
 
-    async def _call(
-        self,
-        op: str,
-        worker: str,
-        args: dict[str, Any],
-        *,
-        intended_ns: int | None = None,
-        convert: Callable[[Any], Any] | None = None,
-    ) -> Reply[Any]:
-        call = FakeCall(op, worker, args)
+    async def send(self, call: Call, progress: Progress) -> Response:
+        """Answer ``call`` from the script (after its delay)."""
         self.calls.append(call)
-        answer = self._answer_for(call)  # UnscriptedCall before anything is recorded
-        request = " ".join(f"{k}={v!r}"[:60] for k, v in args.items())
-        invoke = self._recorder.invoke(
-            worker=worker,
-            op=op,
-            node=self._node,
-            peer_id=self._peer_id,
-            request=f"{op} {request}".strip(),
-            intended_ns=intended_ns,
+        answer = self._answer_for(call)
+        progress.sent = answer.sent
+        if answer.delay_s > 0:
+            await asyncio.sleep(answer.delay_s)
+        if answer.status is None:
+            raise TransportError(answer.error or "no answer")
+        progress.status = answer.status
+        return Response(answer.status, _body(call, answer))
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class FakeNode(HttpNodeClient):
+    """The real client over a :class:`ScriptedTransport`; no ``async with`` needed."""
+
+    def __init__(
+        self,
+        node: int,
+        recorder: Recorder,
+        *,
+        url: str | None = None,
+        peer_id: int | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.transport = ScriptedTransport(f"FakeNode(node={node})")
+        super().__init__(
+            node,
+            url or f"http://fake-node-{node}:6333",
+            recorder,
+            peer_id=peer_id,
+            timeouts=timeouts,
+            transport=self.transport,
         )
-        try:
-            if answer.delay_s > 0:
-                await asyncio.sleep(answer.delay_s)
-        except asyncio.CancelledError:
-            self._recorder.complete(invoke, outcome=Outcome.INFO, error="cancelled")
-            raise
-        value = answer.value if answer.outcome is Outcome.OK else None
-        outcome, error, problem = answer.outcome, answer.error, answer.problem
-        if convert is not None and outcome is Outcome.OK:
-            try:
-                value = convert(value)
-            except ProtocolError as exc:
-                outcome, error, problem, value = Outcome.INFO, str(exc), exc, None
-        self._recorder.complete(
-            invoke,
-            outcome=outcome,
-            status=answer.status,
-            error=error,
-            response=answer.response if outcome is Outcome.OK else None,
-        )
-        return Reply(outcome, value, answer.status, error, invoke.op_id, problem)
 
-    # -- NodeApi --------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"FakeNode(node={self.node}, peer_id={self.peer_id})"
 
-    async def root(self, *, worker: str = "driver") -> Reply[dict[str, Any]]:
-        """Scripted ``root``."""
-        return await self._call("root", worker, {})
+    @property
+    def calls(self) -> list[Call]:
+        """Every call received, in order."""
+        return self.transport.calls
 
-    async def cluster(self, *, worker: str = "driver") -> Reply[ClusterStatus]:
-        """Scripted ``cluster``."""
-        return await self._call("cluster", worker, {})
+    def script(self, op: str, *answers: Answer) -> None:
+        """Queue answers for ``op``, used once each in order."""
+        self.transport.script(op, *answers)
 
-    async def telemetry(
-        self, details_level: int = 1, *, worker: str = "driver"
-    ) -> Reply[dict[str, Any]]:
-        """Scripted ``telemetry``."""
-        return await self._call("telemetry", worker, {"details_level": details_level})
+    def always(self, op: str, answer: Script) -> None:
+        """Answer ``op`` with this (or by calling it) whenever its queue is empty."""
+        self.transport.always(op, answer)
 
-    async def staging_enabled(self, *, worker: str = "driver") -> Reply[bool]:
-        """Reads a scripted ``telemetry`` answer, like the real client."""
-        return await self._call("telemetry", worker, {"details_level": 1}, convert=staging_feature)
+    def calls_of(self, op: str) -> list[Call]:
+        """The calls received for one op, in order."""
+        return self.transport.calls_of(op)
 
-    async def metrics(self, *, worker: str = "driver") -> Reply[ClusterMetrics]:
-        """Scripted ``metrics``."""
-        return await self._call("metrics", worker, {})
-
-    async def readyz(self, *, worker: str = "driver") -> Reply[bool]:
-        """Scripted ``readyz``."""
-        return await self._call("readyz", worker, {})
-
-    async def set_logger(self, log_level: str, *, worker: str = "driver") -> Reply[bool]:
-        """Scripted ``set_logger``."""
-        return await self._call("set_logger", worker, {"log_level": log_level})
-
-    async def cluster_telemetry(
-        self, details_level: int = 2, *, timeout_s: int | None = None, worker: str = "driver"
-    ) -> Reply[dict[str, Any]]:
-        """Scripted ``cluster_telemetry``."""
-        args = {"details_level": details_level, "timeout_s": timeout_s}
-        return await self._call("cluster_telemetry", worker, args)
-
-    async def list_collections(self, *, worker: str = "driver") -> Reply[list[str]]:
-        """Scripted ``list_collections``."""
-        return await self._call("list_collections", worker, {})
-
-    async def get_collection(self, name: str, *, worker: str = "driver") -> Reply[CollectionInfo]:
-        """Scripted ``collection_info``."""
-        return await self._call("collection_info", worker, {"name": name})
-
-    async def collection_exists(self, name: str, *, worker: str = "driver") -> Reply[bool]:
-        """Scripted ``collection_exists``."""
-        return await self._call("collection_exists", worker, {"name": name})
-
-    async def create_collection(
-        self,
-        name: str,
-        body: dict[str, Any],
-        *,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[bool]:
-        """Scripted ``create_collection``."""
-        args = {"name": name, "body": body, "timeout_s": timeout_s}
-        return await self._call("create_collection", worker, args, intended_ns=intended_ns)
-
-    async def delete_collection(
-        self, name: str, *, timeout_s: int | None = None, worker: str = "driver"
-    ) -> Reply[bool]:
-        """Scripted ``delete_collection``."""
-        return await self._call("delete_collection", worker, {"name": name, "timeout_s": timeout_s})
-
-    async def collection_cluster(
-        self, name: str, *, worker: str = "driver"
-    ) -> Reply[CollectionCluster]:
-        """Scripted ``collection_cluster``."""
-        return await self._call("collection_cluster", worker, {"name": name})
-
-    async def cluster_operation(
-        self,
-        collection: str,
-        operation: dict[str, Any],
-        *,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[bool]:
-        """Scripted ``cluster_operation``."""
-        args = {"collection": collection, "operation": operation, "timeout_s": timeout_s}
-        return await self._call("cluster_operation", worker, args, intended_ns=intended_ns)
-
-    async def test_slow_down(
-        self,
-        collection: str,
-        *,
-        peer_id: int | None,
-        duration_s: float,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[bool]:
-        """Scripted ``test_slow_down``."""
-        args = {
-            "collection": collection,
-            "peer_id": peer_id,
-            "duration_s": duration_s,
-            "timeout_s": timeout_s,
-        }
-        return await self._call("test_slow_down", worker, args, intended_ns=intended_ns)
-
-    async def upsert_points(
-        self,
-        collection: str,
-        points: list[dict[str, Any]],
-        *,
-        wait: bool = False,
-        ordering: str | None = None,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[UpdateResult]:
-        """Scripted ``upsert`` (list body)."""
-        args = {
-            "collection": collection,
-            "points": points,
-            "wait": wait,
-            "ordering": ordering,
-            "timeout_s": timeout_s,
-        }
-        return await self._call("upsert", worker, args, intended_ns=intended_ns)
-
-    async def upsert_batch(
-        self,
-        collection: str,
-        ids: list[int | str],
-        vectors: list[list[float]],
-        payloads: list[dict[str, Any]] | None = None,
-        *,
-        wait: bool = False,
-        ordering: str | None = None,
-        timeout_s: int | None = None,
-        worker: str = "driver",
-        intended_ns: int | None = None,
-    ) -> Reply[UpdateResult]:
-        """Scripted ``upsert`` (batch body)."""
-        args = {
-            "collection": collection,
-            "ids": ids,
-            "vectors": vectors,
-            "payloads": payloads,
-            "wait": wait,
-            "ordering": ordering,
-            "timeout_s": timeout_s,
-        }
-        return await self._call("upsert", worker, args, intended_ns=intended_ns)
-
-    async def count_points(
-        self, collection: str, *, exact: bool = True, worker: str = "driver"
-    ) -> Reply[int]:
-        """Scripted ``count_points``."""
-        return await self._call("count_points", worker, {"collection": collection, "exact": exact})
+    def pending(self, op: str) -> int:
+        """Queued answers not used yet."""
+        return self.transport.pending(op)

@@ -1,12 +1,22 @@
-"""FakeNode: scripted answers, recording like the real client, cancellation, discovery on fakes."""
+"""FakeNode: the real client over a scripted transport; answers, encodings, cancellation."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
-from lagrace.api.models import UpdateResult
+from lagrace.analysis.outages import is_refused
+from lagrace.api import calls
+from lagrace.api.calls import Call
+from lagrace.api.models import (
+    CollectionCluster,
+    ReplicaView,
+    SendFailure,
+    ShardTransfer,
+    UpdateResult,
+)
 from lagrace.api.protocol import NodeApi
 from lagrace.clock import ManualClock
 from lagrace.discovery import detect_builds, discover
@@ -14,8 +24,8 @@ from lagrace.errors import ClusterModeError, ProtocolError
 from lagrace.events import Complete, Invoke, Outcome
 from lagrace.history import Recorder
 from lagrace.testing import (
+    REFUSED,
     Answer,
-    FakeCall,
     FakeNode,
     UnscriptedCall,
     cluster_disabled,
@@ -66,25 +76,86 @@ async def test_queue_then_standing_answer(recorder: Recorder) -> None:
 
 
 async def test_callable_answers_see_the_call(recorder: Recorder) -> None:
-    """A standing callable gets the call's op, worker and arguments."""
+    """A standing callable gets the call as the client built it: HTTP parts and typed args."""
     fake = FakeNode(1, recorder)
 
-    def answer(call: FakeCall) -> Answer:
-        return ok(UpdateResult(len(call.args["points"]), "acknowledged"))
+    def answer(call: Call) -> Answer:
+        return ok(UpdateResult(call.args.points, "acknowledged"))
 
     fake.always("upsert", answer)
     reply = await fake.upsert_points("c", [{"id": 1}, {"id": 2}], wait=True, worker="hammer-0")
     assert reply.value == UpdateResult(2, "acknowledged")
     (call,) = fake.calls_of("upsert")
-    assert (call.worker, call.args["wait"]) == ("hammer-0", True)
+    assert (call.method, call.path, call.params) == (
+        "PUT",
+        "/collections/c/points",
+        {"wait": "true"},
+    )
+    assert call.body == {"points": [{"id": 1}, {"id": 2}]}
+    invoke = recorder.events[0]
+    assert isinstance(invoke, Invoke)
+    assert (invoke.worker, invoke.args, invoke.request) == (
+        "hammer-0",
+        call.args,
+        "PUT /collections/c/points?wait=true points=2",
+    )
+
+
+async def test_fake_records_what_the_client_records(recorder: Recorder) -> None:
+    """The fake's history is the client's: same op, args and request text as calls.py builds."""
+    fake = FakeNode(1, recorder, peer_id=11)
+    fake.always("test_slow_down", ok(True))
+    fake.always("delete_collection", ok(True))
+    await fake.test_slow_down("c", peer_id=22, duration_s=5, timeout_s=10, worker="lag-0")
+    await fake.delete_collection("new_1", timeout_s=10, worker="cleanup")
+    expected = [
+        calls.slow_down("c", peer_id=22, duration_s=5, timeout_s=10),
+        calls.delete_collection("new_1", timeout_s=10),
+    ]
+    invokes = [e for e in recorder.events if isinstance(e, Invoke)]
+    assert [(i.op, i.args, i.request) for i in invokes] == [
+        (c.op, c.args, c.summary) for c in expected
+    ]
+    assert fake.calls == expected
+
+
+async def test_models_round_trip_through_the_clients_parsers(recorder: Recorder) -> None:
+    """Scripted models are encoded as Qdrant's JSON and parsed back to equal values."""
+    fake = FakeNode(1, recorder)
+    status = dataclasses.replace(
+        cluster_status(11, peers={11: "http://a:6335/", 22: "http://b:6335/"}, leader=22),
+        thread_status="stopped_with_err",
+        thread_error="boom",
+        last_update_unix_ns=1_767_225_600_123_456_789,
+        message_send_failures={"http://b:6335/": SendFailure(3, "unreachable", None)},
+    )
+    view = CollectionCluster(
+        11,
+        2,
+        (
+            ReplicaView(0, 11, "Active", True, points_count=5),
+            ReplicaView(0, 22, "Dead", False),
+            ReplicaView(1, 22, "Partial", False),
+        ),
+        (ShardTransfer(1, 11, 22, sync=True, method="stream_records"),),
+    )
+    fake.script("cluster", ok(status))
+    fake.script("collection_cluster", ok(view))
+    assert (await fake.cluster()).value == status
+    assert (await fake.collection_cluster("c")).value == view
 
 
 async def test_unscripted_call_is_a_test_error(recorder: Recorder) -> None:
-    """Calling an op with nothing scripted raises UnscriptedCall and records nothing."""
+    """Calling an op with nothing scripted raises UnscriptedCall; the call is completed first."""
     fake = FakeNode(1, recorder)
     with pytest.raises(UnscriptedCall, match="nothing scripted for 'readyz'"):
         await fake.readyz()
-    assert recorder.events == []
+    invoke, done = recorder.events
+    assert isinstance(invoke, Invoke)
+    assert isinstance(done, Complete)
+    assert (done.op_id, done.outcome, done.status) == (invoke.op_id, Outcome.FAIL, None)
+    assert done.error is not None
+    assert done.error.startswith("UnscriptedCall: ")
 
 
 async def test_cancelled_call_records_info(recorder: Recorder) -> None:
@@ -134,9 +205,20 @@ async def test_discovery_runs_on_fakes(recorder: Recorder) -> None:
 
 
 async def test_failure_helpers(recorder: Recorder) -> None:
-    """refused() is fail without a status; timed_out() is info."""
+    """refused() is fail without a status, timed_out() info, a 5xx info, a 4xx fail."""
     fake = FakeNode(1, recorder)
-    fake.script("count_points", refused(), timed_out(2))
-    first, second = await fake.count_points("c"), await fake.count_points("c")
-    assert (first.outcome, first.status) == (Outcome.FAIL, None)
-    assert (second.outcome, second.error) == (Outcome.INFO, "timed out after 2 s")
+    fake.script(
+        "count_points",
+        refused(),
+        timed_out(2),
+        info("Service internal error: x", status=500),
+        fail("Not found: Collection `c` doesn't exist!", status=404),
+    )
+    replies = [await fake.count_points("c") for _ in range(4)]
+    assert [(r.outcome, r.status, r.error) for r in replies] == [
+        (Outcome.FAIL, None, REFUSED),
+        (Outcome.INFO, None, "timed out after 2 s"),
+        (Outcome.INFO, 500, "Service internal error: x"),
+        (Outcome.FAIL, 404, "Not found: Collection `c` doesn't exist!"),
+    ]
+    assert is_refused(next(e for e in recorder.events if isinstance(e, Complete)))

@@ -25,7 +25,7 @@ from typing import Any
 from lagrace.analysis import logtexts
 from lagrace.api import calls
 from lagrace.api.calls import Call, record_invoke
-from lagrace.clock import NS_PER_MS, WallAnchor
+from lagrace.clock import NS_PER_MS, ManualClock
 from lagrace.events import (
     OBS_CLUSTER,
     OBS_COLLECTION_CLUSTER,
@@ -63,32 +63,21 @@ def create(name: str, shards: int = 3, replication_factor: int = 3) -> Call:
     return calls.create_collection(name, body, timeout_s=10)
 
 
-class _BuilderClock:
-    """The builder's clock: set to each event's time (backwards only if not ``strict``)."""
+class _BuilderClock(ManualClock):
+    """A manual clock set to each event's time; backwards too when not ``strict``."""
+
+    __slots__ = ("strict",)
 
     def __init__(self, *, strict: bool) -> None:
+        super().__init__()
         self.strict = strict
-        self._now = 0
-        self._anchor = WallAnchor(unix_ns=1_767_225_600 * 1_000_000_000)
-
-    @property
-    def anchor(self) -> WallAnchor:
-        """A fixed wall-clock origin."""
-        return self._anchor
-
-    def now_ns(self) -> int:
-        """The last time set."""
-        return self._now
-
-    def wall_ns(self) -> int:
-        """Anchor plus the time set."""
-        return self._anchor.unix_ns + self._now
 
     def set(self, t_ns: int) -> None:
-        """Move to ``t_ns``; :class:`ValueError` if strict and that is backwards."""
-        if self.strict and t_ns < self._now:
-            raise ValueError(f"time goes backwards: {t_ns} ns after {self._now} ns")
-        self._now = t_ns
+        """Jump to ``t_ns``; earlier than now is a :class:`ValueError` only when strict."""
+        if self.strict:
+            super().set(t_ns)
+        else:
+            self._now = t_ns
 
 
 class HistoryBuilder:

@@ -1,21 +1,23 @@
-"""``HttpNodeClient``: :class:`~lagrace.api.protocol.NodeApi` over aiohttp, one per Qdrant node.
+"""``HttpNodeClient``: :class:`~lagrace.api.protocol.NodeApi` over a transport, one per node.
 
-Each client owns one ``ClientSession`` on its own ``TCPConnector`` (the node's connection
-pool) and is used as ``async with HttpNodeClient(...) as client``. Every call goes through
-one private wrapper, :meth:`HttpNodeClient._call`, which
+Each client sends through one :class:`~lagrace.api.transport.Transport`: by default an
+:class:`~lagrace.api.transport.AiohttpTransport` (its own connection pool) opened by
+``async with HttpNodeClient(...) as client``; tests inject a scripted one
+(:class:`lagrace.testing.FakeNode`). Every call is built by :mod:`lagrace.api.calls` and goes
+through one private wrapper, :meth:`HttpNodeClient._call`, the only place that records and
+classifies. It
 
-1. records the ``invoke`` (worker, op, node, peer id, a short request summary, intended time);
-2. sends the request under a total deadline (``asyncio.timeout``) and reads the body with a
-   size cap, so a slow or trickling server cannot hang the caller;
+1. records the ``invoke`` (worker, op, node, peer id, typed args, request text, intended time);
+2. sends the call under a total deadline (``asyncio.timeout``), so a slow or trickling server
+   cannot hang the caller (the transport caps the body's size);
 3. decodes the body with the pure parsers of :mod:`lagrace.api.parse`;
 4. records the ``complete`` with the outcome from :func:`lagrace.outcomes.classify`, the
    HTTP status, Qdrant's ``status.error`` (or the transport error) and a short summary;
 5. returns a :class:`~lagrace.api.models.Reply`.
 
-Transport, HTTP and body problems never escape as exceptions; cancellation does (after its
-completion is recorded as ``info``). Whether the request was sent is learnt from aiohttp's
-``on_request_headers_sent`` trace signal. The API key goes into the session's headers only: it
-is never part of a history event, an error text or a repr.
+Transport, HTTP and body problems never escape as exceptions. Cancellation and bugs do, after
+their completion is recorded (``info`` / ``fail``: every invoke is completed). The API key goes
+to the transport only: it is never part of a history event, an error text or a repr.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ from lagrace.api.models import (
     UpdateResult,
 )
 from lagrace.api.protocol import NodeIdentity
+from lagrace.api.transport import (
+    MAX_BODY_BYTES,
+    AiohttpTransport,
+    Progress,
+    Response,
+    Transport,
+    TransportError,
+)
 from lagrace.errors import LagraceError, ProtocolError, UsageError
 from lagrace.events import Invoke, Outcome
 from lagrace.history import Recorder
@@ -49,7 +59,6 @@ from lagrace.outcomes import classify
 
 T = TypeVar("T")
 
-MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 _SUMMARY_CHARS: Final = 160
 _ERROR_CHARS: Final = 300
 _REDACTED: Final = "<api-key>"
@@ -98,23 +107,6 @@ def base_url(url: str) -> str:
     if parsed.query_string or parsed.fragment or parsed.user or parsed.password:
         raise UsageError(f"malformed node URL {url!r}: no query, fragment or credentials")
     return str(parsed).rstrip("/")
-
-
-@dataclass(slots=True)
-class _Progress:
-    """Per-request trace context: set when aiohttp has written the request headers."""
-
-    sent: bool = False
-
-
-async def _on_headers_sent(
-    _session: aiohttp.ClientSession,
-    ctx: Any,  # aiohttp's SimpleNamespace trace context
-    _params: aiohttp.TraceRequestHeadersSentParams,
-) -> None:
-    progress = getattr(ctx, "trace_request_ctx", None)
-    if isinstance(progress, _Progress):
-        progress.sent = True
 
 
 def _clip(text: str, limit: int) -> str:
@@ -176,21 +168,10 @@ def _describe(exc: BaseException, deadline_s: float) -> str:
         return "cancelled"
     if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
         return f"timed out after {deadline_s:g} s"
-    if isinstance(exc, LagraceError):
+    if isinstance(exc, LagraceError | TransportError):
         return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
-    if resp.content_length is not None and resp.content_length > cap:
-        raise ProtocolError(f"response body of {resp.content_length} bytes exceeds {cap} bytes")
-    data = bytearray()
-    async for chunk in resp.content.iter_chunked(64 * 1024):
-        data += chunk
-        if len(data) > cap:
-            raise ProtocolError(f"response body exceeds {cap} bytes")
-    return bytes(data)
 
 
 class HttpNodeClient(NodeIdentity):
@@ -207,14 +188,19 @@ class HttpNodeClient(NodeIdentity):
         peer_id: int | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         pool_size: int = 256,
+        transport: Transport | None = None,
     ) -> None:
+        """``transport``: send through this one (a test's) instead of opening an
+        :class:`AiohttpTransport` on ``async with``; ``api_key``, ``max_body_bytes`` and
+        ``pool_size`` configure only the latter."""
         super().__init__(node, base_url(url), peer_id)
         self._recorder = recorder
         self._api_key = api_key or None
         self._timeouts = timeouts or Timeouts()
         self._max_body = max_body_bytes
         self._pool_size = pool_size
-        self._session: aiohttp.ClientSession | None = None
+        self._transport = transport
+        self._owns_transport = False
 
     def __repr__(self) -> str:
         auth = ", api_key=<set>" if self._api_key else ""
@@ -225,18 +211,15 @@ class HttpNodeClient(NodeIdentity):
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        trace = aiohttp.TraceConfig()
-        trace.on_request_headers_sent.append(_on_headers_sent)
-        headers = {"api-key": self._api_key} if self._api_key else {}
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self._pool_size),
-            # Bound the TCP connect only: waiting for a free pooled connection is bounded by the
-            # call's own deadline (a load generator must not fail requests it merely queued).
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._timeouts.connect_s),
-            headers=headers,
-            trace_configs=[trace],
-            raise_for_status=False,
-        )
+        if self._transport is None:
+            self._transport = AiohttpTransport(
+                self._url,
+                api_key=self._api_key,
+                connect_s=self._timeouts.connect_s,
+                pool_size=self._pool_size,
+                max_body_bytes=self._max_body,
+            )
+            self._owns_transport = True
         return self
 
     async def __aexit__(
@@ -248,10 +231,11 @@ class HttpNodeClient(NodeIdentity):
         await self.close()
 
     async def close(self) -> None:
-        """Close the session and its connection pool."""
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        """Close the transport this client opened (an injected one stays open)."""
+        if self._owns_transport and self._transport is not None:
+            transport, self._transport = self._transport, None
+            self._owns_transport = False
+            await transport.aclose()
 
     # -- the one wrapper ------------------------------------------------------------------
 
@@ -292,7 +276,7 @@ class HttpNodeClient(NodeIdentity):
         intended_ns: int | None = None,
         answers: frozenset[int] = frozenset(),
     ) -> Reply[T]:
-        if self._session is None:
+        if self._transport is None:
             raise RuntimeError(f"{self!r} is not open: use `async with`")
         invoke = record_invoke(
             self._recorder,
@@ -303,40 +287,37 @@ class HttpNodeClient(NodeIdentity):
             intended_ns=intended_ns,
             redact=self._redact,
         )
-        progress = _Progress()
-        status: int | None = None
+        progress = Progress()
         try:
             async with asyncio.timeout(deadline_s):
-                async with self._session.request(
-                    call.method,
-                    f"{self._url}{call.path}",
-                    params=call.params or None,
-                    json=call.body,
-                    trace_request_ctx=progress,
-                    allow_redirects=False,
-                ) as resp:
-                    status = resp.status
-                    raw = await _read_capped(resp, self._max_body)
-        except asyncio.CancelledError as exc:
-            self._finish(
-                invoke,
-                outcome=classify(sent=progress.sent, status=status, exc=exc),
-                status=status,
-                error=_describe(exc, deadline_s),
-                response=None,
-                value=None,
-            )
-            raise
+                response = await self._transport.send(call, progress)
         except (aiohttp.ClientError, TimeoutError, OSError, ProtocolError) as exc:
             return self._finish(
                 invoke,
-                outcome=classify(sent=progress.sent, status=status, exc=exc),
-                status=status,
+                outcome=classify(sent=progress.sent, status=progress.status, exc=exc),
+                status=progress.status,
                 error=_describe(exc, deadline_s),
                 response=None,
                 value=None,
                 problem=exc if isinstance(exc, ProtocolError) else None,
             )
+        except BaseException as exc:  # cancelled, or a bug: completed, then re-raised
+            self._finish(
+                invoke,
+                outcome=classify(sent=progress.sent, status=progress.status, exc=exc),
+                status=progress.status,
+                error=_describe(exc, deadline_s),
+                response=None,
+                value=None,
+            )
+            raise
+        return self._answered(invoke, response, decode, answers)
+
+    def _answered(
+        self, invoke: Invoke, response: Response, decode: Decoder[T], answers: frozenset[int]
+    ) -> Reply[T]:
+        """Record and return an HTTP answer: an error status, an unreadable body, or a value."""
+        status, raw = response.status, response.body
         if not (200 <= status < 300 or status in answers):
             return self._finish(
                 invoke,

@@ -1,10 +1,12 @@
 """The cluster API seam: what the runner, watchers and discovery need from one Qdrant node.
 
-:class:`lagrace.api.client.HttpNodeClient` implements it over aiohttp; the fake in
-:mod:`lagrace.testing` implements it in memory for unit tests. Every method records its
-invoke and completion in the run's history and returns a :class:`Reply` (never raises for
-transport or HTTP errors). ``worker`` names who made the call in the history;
-``intended_ns`` is the scheduled send time of open-loop operations.
+:class:`lagrace.api.client.HttpNodeClient` implements it; under it, the one place that sends
+bytes is a :class:`~lagrace.api.transport.Transport` (aiohttp, or a test's scripted one:
+:class:`lagrace.testing.FakeNode` is the real client over
+:class:`lagrace.testing.ScriptedTransport`). Every method records its invoke and completion in
+the run's history and returns a :class:`Reply` (never raises for transport or HTTP errors).
+``worker`` names who made the call in the history; ``intended_ns`` is the scheduled send time
+of open-loop operations.
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ import asyncio
 import json
 from typing import Any
 
+import aiohttp
 import pytest
 
+from lagrace.api.calls import Call
 from lagrace.api.client import HttpNodeClient, Timeouts, base_url
 from lagrace.api.models import Reply
 from lagrace.api.protocol import NodeApi
+from lagrace.api.transport import Progress, Response
 from lagrace.clock import ManualClock
 from lagrace.errors import ClusterModeError, ProtocolError, UsageError
 from lagrace.events import Complete, Invoke, OpArgs, Outcome, event_to_json
@@ -335,3 +338,47 @@ async def test_collection_names_are_one_path_segment(recorder: Recorder) -> None
             reply = await client.collection_exists("a/../b?x=1")
     assert reply.ok
     assert seen == ["/collections/a%2F..%2Fb%3Fx=1/exists"]  # "=" is legal inside a segment
+
+
+class _BrokenBody:
+    """A transport whose answer's headers arrive (with ``status``) but whose body breaks."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.closed = False
+
+    async def send(self, call: Call, progress: Progress) -> Response:
+        """Sent, status received, then the connection drops."""
+        progress.sent = True
+        progress.status = self.status
+        raise aiohttp.ClientPayloadError(f"{call.op}: connection reset while reading")
+
+    async def aclose(self) -> None:
+        """Noted, so a test can tell whether the client closed it."""
+        self.closed = True
+
+
+@pytest.mark.parametrize(("status", "outcome"), [(409, Outcome.FAIL), (200, Outcome.INFO)])
+async def test_a_broken_body_keeps_the_status_the_transport_saw(
+    recorder: Recorder, status: int, outcome: Outcome
+) -> None:
+    """A rejection whose body broke is still fail; an ok whose body broke is unknown."""
+    transport = _BrokenBody(status)
+    client = HttpNodeClient(1, "http://node-1:6333", recorder, transport=transport)
+    reply = await client.create_collection("c1", {})
+    assert (reply.outcome, reply.status) == (outcome, status)
+    assert reply.error == "ClientPayloadError: create_collection: connection reset while reading"
+    (done,) = completes(recorder)
+    assert (done.outcome, done.status, done.error) == (outcome, status, reply.error)
+
+
+async def test_an_injected_transport_needs_no_opening_and_stays_open(recorder: Recorder) -> None:
+    """Calls go through an injected transport at once; closing the client leaves it open."""
+    transport = _BrokenBody(500)
+    async with HttpNodeClient(1, "http://node-1:6333", recorder, transport=transport) as client:
+        assert (await client.root()).outcome is Outcome.INFO
+    await client.close()
+    assert not transport.closed
+    unopened = HttpNodeClient(2, "http://node-2:6333", recorder)
+    with pytest.raises(RuntimeError, match="not open"):
+        await unopened.root()
