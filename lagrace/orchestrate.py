@@ -156,7 +156,11 @@ async def _race_target(
         mark = run_config(scenario_json=scenario_to_json(scenario), nodes=found.nodes, plan=plan)
         mark["signatures"] = dict(scenario.signatures)
         mark["qdrant_builds"] = {str(k): b.to_json() for k, b in found.builds.items()}
-        mark["qdrant_summary"] = cluster_summary(found.builds) if found.builds else None
+        summary = cluster_summary(found.builds) if found.builds else None
+        if target.sim is not None:
+            summary = f"the simulated cluster, a model ({target.sim.mode} mode) of {summary}"
+            mark["grpc_timeout_ms"] = scenario.cluster.sim_grpc_timeout_ms
+        mark["qdrant_summary"] = summary
         if found.frozen_waited_s >= 1.0:
             mark["frozen_waited_s"] = round(found.frozen_waited_s, 1)
         for entry in mark["nodes"]:

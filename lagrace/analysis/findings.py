@@ -201,6 +201,7 @@ class Findings:
     chain: tuple[str, ...] = ()  # the causal chain, in order, with times
     mechanism: str | None = None  # named only when its evidence is there
     frozen_at_end: tuple[str, ...] = ()
+    cluster: str | None = None  # what was raced: version, build, race mechanism (or the model)
 
 
 def findings_to_json(findings: Findings) -> dict[str, Any]:
@@ -243,4 +244,5 @@ def findings_from_json(obj: dict[str, Any]) -> Findings:
         chain=tuple(obj.get("chain", ())),
         mechanism=obj.get("mechanism"),
         frozen_at_end=tuple(obj.get("frozen_at_end", ())),
+        cluster=obj.get("cluster"),
     )

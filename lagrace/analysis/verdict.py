@@ -336,4 +336,12 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         chain=chain.steps,
         mechanism=chain.mechanism,
         frozen_at_end=chain.frozen_at_end,
+        cluster=_cluster_summary(history),
     )
+
+
+def _cluster_summary(history: History) -> str | None:
+    """The ``run_start`` mark's one line on the cluster (``Qdrant 1.16.2 debug, staging, ...``)."""
+    start = history.first_mark("run_start")
+    value = start.data.get("qdrant_summary") if start is not None else None
+    return value if isinstance(value, str) and value else None

@@ -79,6 +79,8 @@ def _header(findings: Findings, meta: Mapping[str, Any]) -> list[str]:
         facts.append(f"qdrant {shown}")
     if facts:
         lines += ["; ".join(facts), ""]
+    if findings.cluster:
+        lines += [f"Cluster: {findings.cluster}", ""]
     return lines
 
 

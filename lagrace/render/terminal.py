@@ -100,10 +100,14 @@ def format_timeline_line(
 def format_timeline(
     findings: Findings, node_peers: Mapping[int, int] | None = None, origin_ns: int = 0
 ) -> str:
-    """The whole timeline, one line per entry (offsets from ``origin_ns``, the run origin)."""
+    """The whole timeline, one line per entry (offsets from ``origin_ns``, the run origin),
+    under a header line naming the cluster raced when the run knows it."""
+    header = f"cluster: {findings.cluster}\n" if findings.cluster else ""
     if not findings.timeline:
-        return "(empty timeline)\n"
-    return "".join(format_timeline_line(e, node_peers, origin_ns) + "\n" for e in findings.timeline)
+        return header + "(empty timeline)\n"
+    return header + "".join(
+        format_timeline_line(e, node_peers, origin_ns) + "\n" for e in findings.timeline
+    )
 
 
 def styled_timeline(

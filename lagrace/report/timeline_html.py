@@ -155,6 +155,8 @@ def _header(model: ReportModel) -> str:
         ("target", f"node {model.target_node}" if model.target_node is not None else "?"),
         ("existing collection", model.existing_collection or "?"),
     ]
+    if findings is not None and findings.cluster:
+        meta.append(("cluster", findings.cluster))
     notes = "".join(f'<div class="note">{escape(n)}</div>' for n in model.notes)
     return (
         f"<header><h1>lagrace report — {escape(model.scenario)} "
