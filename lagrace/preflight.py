@@ -56,11 +56,12 @@ async def preflight(
     *,
     need_staging: bool = True,
     frozen_wait_s: float = 0.0,
+    retry_s: float = FROZEN_RETRY_S,
 ) -> Preflight:
     """Discover every node, read each build (version, ``staging``, debug or release), and
     insist that every peer is reachable; wait up to ``frozen_wait_s`` for a frozen peer."""
     started = clock.now_ns()
-    retries = int(frozen_wait_s // FROZEN_RETRY_S)  # bounded by count, whatever the clock says
+    retries = int(frozen_wait_s // retry_s)  # bounded by count, whatever the clock says
     for attempt in itertools.count():
         view = await discover(apis, clock, worker="preflight")
         try:
@@ -75,7 +76,7 @@ async def preflight(
                     "attempts of grpc_timeout_ms + 2 s: about 3 min with the default 60 s, "
                     "about 21 s with --grpc-timeout-ms 5000); try again later"
                 ) from None
-            await asyncio.sleep(FROZEN_RETRY_S)
+            await asyncio.sleep(retry_s)
     if need_staging:
         for api in apis:
             require_staging(api.node, api.url, builds[api.node])

@@ -8,19 +8,23 @@ from lagrace.clock import ManualClock
 from lagrace.errors import (
     ClusterError,
     ClusterModeError,
+    FrozenPeerError,
     StagingFeatureError,
     UnreachableError,
     sole_error,
 )
+from lagrace.exitcodes import ExitCode
 from lagrace.history import Recorder
 from lagrace.preflight import Preflight, preflight
 from lagrace.testing import (
     FakeNode,
     cluster_disabled,
     cluster_status,
+    fail,
     ok,
     refused,
     staging_telemetry,
+    timed_out,
 )
 
 PEERS = {11: "http://127.0.0.1:1/", 22: "http://127.0.0.1:2/", 33: "http://127.0.0.1:3/"}
@@ -85,3 +89,38 @@ async def test_refuses_a_cluster_with_peers_no_url_reaches() -> None:
     """Every peer must be reachable through a given URL (a lagging peer must be watched)."""
     with pytest.raises(ClusterError, match=r"no --nodes URL reaches: \[33\]"):
         await _run(_nodes(Recorder(ManualClock()), count=2))
+
+
+async def test_a_frozen_peer_is_waited_for_then_exits_inconclusive() -> None:
+    """/cluster answers, /telemetry times out: retried up to the bound, then FrozenPeerError
+    (exit 2, not a usage error); a peer that thaws in time passes."""
+    recorder = Recorder(ManualClock())
+    nodes = _nodes(recorder)
+    nodes[1].always("telemetry", timed_out())
+    with pytest.raises(FrozenPeerError, match=r"node 2 .*looks frozen.*try again later") as err:
+        await preflight(nodes, ManualClock(), frozen_wait_s=0.035, retry_s=0.01)
+    assert err.value.exit_code is ExitCode.INCONCLUSIVE
+    assert len(nodes[1].calls_of("telemetry")) == 4  # the first try and three retries
+    nodes = _nodes(recorder)
+    nodes[1].script("telemetry", timed_out(), timed_out())
+    found = await preflight(nodes, ManualClock(), frozen_wait_s=1.0, retry_s=0.01)
+    assert found.builds[2].staging
+
+
+async def test_a_v1_16_build_is_accepted_through_the_probe() -> None:
+    """No staging key in telemetry (v1.16.x): the probe's 404 means staging; its 400 refuses."""
+    recorder = Recorder(ManualClock())
+    nodes = _nodes(recorder)
+    for node in nodes:
+        node.always("telemetry", ok({"app": {"version": "1.16.2", "features": {"debug": True}}}))
+        node.always("test_slow_down", fail("Not found: Collection doesn't exist!", status=404))
+    found = await _run(nodes)
+    assert {n: (b.staging_source, b.kind) for n, b in found.builds.items()} == dict.fromkeys(
+        (1, 2, 3), ("probe", "debug")
+    )
+    nodes[2].always(
+        "test_slow_down",
+        fail("data did not match any variant of untagged enum ClusterOperations", status=400),
+    )
+    with pytest.raises(StagingFeatureError, match=r"node 3 .* is Qdrant 1\.18\.3 built without"):
+        await _run(nodes)
