@@ -60,7 +60,8 @@ def plan_next(state: HuntState) -> Request | Finished:
             )
         shrink = walk_shrink(settings, trials, start) if settings.shrink else None
         if shrink is None or shrink.need is None:
-            return Finished("done", "the window is found and the configuration shrunk")
+            what = "and the configuration shrunk" if settings.shrink else "(shrinking off)"
+            return Finished("done", f"the search is complete {what}")
         request = _request(
             settings, trials=trials, stage="shrink", axis=None, config=shrink.need, why=shrink.why
         )

@@ -89,7 +89,7 @@ class Param:
             return ORDERINGS[int(value)]
         if self.integer:
             return str(int(value))
-        return f"{value:g}"
+        return f"{value:.4g}"
 
     def spec(self) -> str:
         """The command-line form this parameter was given in (normalised)."""
