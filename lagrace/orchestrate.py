@@ -278,6 +278,7 @@ async def _run_target(
             mode=scenario.cluster.sim_mode,
             seed=scenario.run.seed,
             log_dir=run_dir.sim,
+            grpc_timeout_ms=scenario.cluster.sim_grpc_timeout_ms,
         )
     async with sim_cm as sim:
         if sim is None:

@@ -87,10 +87,14 @@ async def simulated_cluster(
     mode: str,
     seed: int,
     log_dir: Path,
+    grpc_timeout_ms: int | None = None,
     extra_args: tuple[str, ...] = (),
 ) -> AsyncIterator[SimProcess]:
     """Run ``lagrace sim`` as a child for the duration of the block; its logs go to
-    ``log_dir`` (which must exist) and its stderr to ``log_dir/sim.stderr``."""
+    ``log_dir`` (which must exist) and its stderr to ``log_dir/sim.stderr``.
+
+    ``grpc_timeout_ms`` is the model's internal gRPC timeout (``--grpc-timeout-ms``); ``None``
+    keeps the model's default (Qdrant's 60000)."""
     stderr_path = log_dir / "sim.stderr"
     args = [
         sys.executable,
@@ -106,6 +110,7 @@ async def simulated_cluster(
         "--log-dir",
         str(log_dir),
         "--json",
+        *(("--grpc-timeout-ms", str(grpc_timeout_ms)) if grpc_timeout_ms is not None else ()),
         *extra_args,
     ]
     with stderr_path.open("ab") as err:

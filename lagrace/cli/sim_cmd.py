@@ -38,7 +38,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="node n listens on BASE_PORT+n-1 (default 0: free ports)",
     )
     parser.add_argument(
-        "--peer-ids", default=None, help="comma-separated peer ids (default: from the seed)"
+        "--peer-ids",
+        default=None,
+        help="comma-separated peer ids (default: 101, 102, ...; node N is the ordering leader)",
+    )
+    parser.add_argument(
+        "--random-peer-ids",
+        action="store_true",
+        help="draw random peer ids from the seed, as Qdrant does without PEER_ID",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="seed of every random choice (default: random)"
@@ -50,7 +57,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--mode",
         choices=[m.value for m in Mode],
         default=Mode.BUGGY.value,
-        help="buggy: a late CreateCollection apply blocks the peer's data plane; fixed: never",
+        help=(
+            "buggy: Qdrant v1.16.x, a write holds the table-of-contents read guard for the whole "
+            "request; fixed: v1.17.0+, released after the collection lookup (default buggy)"
+        ),
+    )
+    parser.add_argument(
+        "--grpc-timeout-ms",
+        type=int,
+        default=60_000,
+        help=(
+            "internal gRPC timeout, like QDRANT__CLUSTER__GRPC_TIMEOUT_MS; an internal update "
+            "attempt times out after this + 2 s, three attempts (default 60000)"
+        ),
     )
     parser.add_argument(
         "--no-staging",
@@ -64,8 +83,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--recovery-s",
         type=float,
-        default=3.0,
-        help="how long a Dead replica's recovery transfer stays Partial (default 3)",
+        default=1.0,
+        help="how long a Dead replica's recovery transfer stays Partial (default 1)",
     )
     parser.set_defaults(execute=execute)
 
@@ -87,12 +106,14 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         nodes=args.nodes,
         base_port=args.base_port,
         peer_ids=parse_peer_ids(args.peer_ids),
+        random_peer_ids=args.random_peer_ids,
         seed=seed,
         log_dir=args.log_dir.resolve() if args.log_dir is not None else None,
         mode=Mode(args.mode),
         staging=not args.no_staging,
         apply_cost_ms=args.apply_cost_ms,
         recovery_s=args.recovery_s,
+        grpc_timeout_ms=args.grpc_timeout_ms,
     ).validated()
 
 
@@ -102,6 +123,8 @@ def format_ready_json(config: SimConfig, nodes: list[SimNode]) -> str:
         {
             "model": MODEL_LABEL,
             "mode": config.mode.value,
+            "version": config.mode.version,
+            "grpc_timeout_ms": config.grpc_timeout_ms,
             "seed": config.seed,
             "staging": config.staging,
             "nodes": [
@@ -116,7 +139,8 @@ def format_ready_table(config: SimConfig, nodes: list[SimNode]) -> str:
     """The human-readable listing of the running nodes."""
     staging = "on" if config.staging else "off"
     lines = [
-        f"{MODEL_LABEL}: mode {config.mode.value}, seed {config.seed}, staging {staging}",
+        f"{MODEL_LABEL}: mode {config.mode.value} (Qdrant {config.mode.version}), "
+        f"grpc_timeout_ms {config.grpc_timeout_ms}, seed {config.seed}, staging {staging}",
         f"{'node':>4}  {'url':<24}  {'peer_id':>16}  log",
     ]
     lines.extend(f"{n.node:>4}  {n.url:<24}  {n.peer_id:>16}  {n.log_path}" for n in nodes)

@@ -132,7 +132,7 @@ class SimCluster:
 
     async def _boot(self) -> None:
         config = self.config
-        peer_ids = config.peer_ids or peer_ids_from_seed(config.seed, config.nodes)
+        peer_ids = config.resolved_peer_ids() or peer_ids_from_seed(config.seed, config.nodes)
         timeouts = election_timeouts_s(config.seed, config.nodes, *config.election_timeout_s)
         http_socks: list[socket.socket] = []
         try:
@@ -180,6 +180,7 @@ class SimCluster:
         await runner.setup()
         await web.SockSite(runner, sock).start()
         self._runners[node] = runner
+        peer.group = self._group
         self._loops[node] = self._group.create_task(peer.run(), name=f"sim-peer-{node}")
 
     def _write_startup(self, peer: SimPeer) -> None:
@@ -188,7 +189,8 @@ class SimCluster:
             "INFO",
             "lagrace::sim::model",
             f"This is the {MODEL_LABEL}: peer {peer.peer_id}, node {peer.address.node}, "
-            f"mode {self.config.mode.value}, seed {self.config.seed}, "
+            f"mode {self.config.mode.value} (models Qdrant {self.config.mode.version}), "
+            f"grpc_timeout_ms {self.config.grpc_timeout_ms}, seed {self.config.seed}, "
             f"staging {str(self.config.staging).lower()}",
         )
         log.write("INFO", "qdrant::actix", f"Qdrant HTTP listening on {peer.address.port}")
@@ -210,6 +212,7 @@ class SimCluster:
             loop.cancel()
             await asyncio.wait({loop})
         peer.reset_volatile()
+        peer.group = None
         if runner is not None:
             await runner.cleanup()
 

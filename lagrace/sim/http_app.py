@@ -37,6 +37,7 @@ from lagrace.sim.storage_errors import (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PEER_KEY = web.AppKey("peer", SimPeer)
 STARTED_KEY = web.RequestKey("started_ns", int)
+HELPERS_TARGET = "qdrant::actix::helpers"
 
 
 def _peer(request: web.Request) -> SimPeer:
@@ -53,6 +54,8 @@ def _ok(request: web.Request, result: Any) -> web.Response:
 
 
 def _fail(request: web.Request, error: StorageError) -> web.Response:
+    if error.kind is ErrorKind.SERVICE_ERROR:
+        _peer(request).log.write("ERROR", HELPERS_TARGET, f"Error processing request: {error}")
     return web.json_response(
         error_envelope(str(error), _elapsed(request)), status=error.http_status
     )
@@ -136,7 +139,7 @@ def _name(request: web.Request) -> str:
 
 
 async def _root(request: web.Request) -> web.Response:
-    return web.json_response(views.root())
+    return web.json_response(views.root(_peer(request)))
 
 
 async def _cluster(request: web.Request) -> web.Response:
@@ -174,7 +177,7 @@ async def _cluster_telemetry(request: web.Request) -> web.Response:
         details = None
         if other.alive:
             details = {
-                "version": views.VERSION,
+                "version": other.config.mode.version,
                 "role": raft.role if raft.leader is not None else None,
                 "is_voter": True,
                 "term": raft.term,
@@ -238,12 +241,14 @@ async def _logger_post(request: web.Request) -> web.Response:
 
 
 async def _list_collections(request: web.Request) -> web.Response:
+    await _peer(request).toc_lookup()
     names = sorted(_peer(request).view.collections)
     return _ok(request, {"collections": [{"name": n} for n in names]})
 
 
 async def _get_collection(request: web.Request) -> web.Response:
     peer, name = _peer(request), _name(request)
+    await peer.toc_lookup()
     coll = peer.view.collections.get(name)
     if coll is None:
         return _fail(request, collection_not_found(name))
@@ -251,6 +256,7 @@ async def _get_collection(request: web.Request) -> web.Response:
 
 
 async def _exists(request: web.Request) -> web.Response:
+    await _peer(request).toc_lookup()
     return _ok(request, {"exists": _name(request) in _peer(request).view.collections})
 
 
@@ -271,6 +277,7 @@ async def _delete_collection(request: web.Request) -> web.Response:
 
 async def _collection_cluster(request: web.Request) -> web.Response:
     peer, name = _peer(request), _name(request)
+    await peer.toc_lookup()
     coll = peer.view.collections.get(name)
     if coll is None:
         return _fail(request, collection_not_found(name))
@@ -281,6 +288,7 @@ async def _cluster_operation(request: web.Request) -> web.Response:
     peer, name = _peer(request), _name(request)
     timeout_s = _query_uint(request, "timeout")
     op = parse_cluster_operation(await _json_body(request), staging=peer.config.staging)
+    await peer.toc_lookup()
     return _apply_result(request, await meta_ops.slow_down(peer, name, op, timeout_s))
 
 
@@ -290,9 +298,9 @@ async def _cluster_operation(request: web.Request) -> web.Response:
 async def _upsert(request: web.Request) -> web.Response:
     peer, name = _peer(request), _name(request)
     wait = _query_bool(request, "wait")
-    timeout_s = _query_uint(request, "timeout")
+    _query_uint(request, "timeout")  # validated; v1.16.x ignores it, so does the model
     ordering = request.query.get("ordering", "weak")
-    if ordering not in ("weak", "medium", "strong"):
+    if ordering not in dataplane.ORDERINGS:
         raise BadBody(
             400,
             "Deserialize error in query parameters: unknown variant "
@@ -313,9 +321,7 @@ async def _upsert(request: web.Request) -> web.Response:
                         f"got {length}",
                     ),
                 )
-    result = await dataplane.upsert(
-        peer, name, batch.ids, wait=wait, timeout_s=float(timeout_s) if timeout_s else None
-    )
+    result = await dataplane.upsert(peer, name, batch.ids, wait=wait, ordering=ordering)
     return _ok(request, result)
 
 
@@ -324,7 +330,7 @@ async def _count(request: web.Request) -> web.Response:
     body = await _json_body(request, required=False)
     if isinstance(body, dict) and body.get("filter") is not None:
         raise model_limit("count with a filter is not implemented")
-    await peer.gate.wait_open()
+    await peer.toc_lookup()
     if name not in peer.view.collections:
         return _fail(request, collection_not_found(name))
     return _ok(request, {"count": views.local_points(peer, name)})

@@ -12,16 +12,18 @@ through a transfer (``Partial`` → ``Active``). HTTP-facing flows live in ``met
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from lagrace.clock import NS_PER_MS, NS_PER_S, Clock
 from lagrace.sim.backoff import LocallyDisabled
 from lagrace.sim.config import SimConfig
-from lagrace.sim.late_create import late_create_block_ns
 from lagrace.sim.logfile import PeerLog
 from lagrace.sim.operations import (
     CreateCollection,
+    DeleteCollection,
     FinishTransfer,
     Operation,
     SetShardReplicaState,
@@ -30,16 +32,17 @@ from lagrace.sim.operations import (
 )
 from lagrace.sim.raft import Consensus, Entry
 from lagrace.sim.replica_states import ReplicaState, is_healthy
-from lagrace.sim.state_machine import ApplyOutcome, PeerView, apply_operation
+from lagrace.sim.state_machine import ApplyOutcome, PeerView, announcement, apply_operation
 from lagrace.sim.storage_errors import StorageError
+from lagrace.sim.toc_lock import FairRwLock
 
 MANAGER_TARGET = "storage::content_manager::consensus_manager"
 STAGING_TARGET = "storage::content_manager::staging"
-MODEL_TARGET = "lagrace::sim::model"
 SYNC_INTERVAL_NS = 300 * NS_PER_MS
 RETRY_RECOVERY_NS = NS_PER_S
 
 ApplyResult = bool | StorageError
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,31 +58,6 @@ class PeerAddress:
     def url(self) -> str:
         """Base REST URL."""
         return f"http://127.0.0.1:{self.port}"
-
-
-class DataGate:
-    """``collections.write()`` as the data plane sees it: closed while a late create holds it."""
-
-    def __init__(self) -> None:
-        self._open = asyncio.Event()
-        self._open.set()
-
-    @property
-    def is_open(self) -> bool:
-        """No writer holds the lock."""
-        return self._open.is_set()
-
-    def close(self) -> None:
-        """A writer takes the lock; new readers queue."""
-        self._open.clear()
-
-    def open(self) -> None:
-        """The writer releases the lock."""
-        self._open.set()
-
-    async def wait_open(self) -> None:
-        """Queue as a reader until the lock is free."""
-        await self._open.wait()
 
 
 class SimPeer:
@@ -104,7 +82,10 @@ class SimPeer:
         self.directory = directory
         self.view = PeerView(self.peer_id, consensus.voters)
         self.data: dict[str, dict[int, set[int | str]]] = {}
-        self.gate = DataGate()
+        self.toc = FairRwLock()
+        self.update_limiter = asyncio.Semaphore(config.update_rate_limit)
+        self.group: asyncio.TaskGroup | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
         self.disabled = LocallyDisabled()
         self.http_delay_s = 0.0
         self.ready_latched = False
@@ -125,10 +106,42 @@ class SimPeer:
         self._operation_ids += 1
         return self._operation_ids
 
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run a request handler of this peer as a task of the running cluster."""
+        assert self.group is not None, "the peer is not running"
+        task = self.group.create_task(coro)
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+        return task
+
+    @asynccontextmanager
+    async def toc_guard(self) -> AsyncIterator[None]:
+        """``TableOfContent::get_collection``'s read guard around a request's block.
+
+        Buggy mode (v1.16.x) holds it for the whole block; fixed mode (v1.17.0+) releases it
+        right after the lookup, before the block runs (notes §4.8).
+        """
+        if self.config.mode.holds_guard_for_request:
+            async with self.toc.read():
+                yield
+            return
+        async with self.toc.read():
+            pass
+        yield
+
+    async def toc_lookup(self) -> None:
+        """A read that only looks the collection up: a read guard taken and dropped."""
+        async with self.toc.read():
+            pass
+
     def reset_volatile(self) -> None:
-        """Forget what a process restart forgets (in-memory sets and waiters)."""
+        """Forget what a process restart forgets (in-memory sets, waiters, requests)."""
         self.disabled = LocallyDisabled()
-        self.gate.open()
+        for task in list(self._handlers):
+            task.cancel()
+        self._handlers.clear()
+        self.toc = FairRwLock()
+        self.update_limiter = asyncio.Semaphore(self.config.update_rate_limit)
         for futures in self._awaiters.values():
             for future in futures:
                 future.cancel()
@@ -212,12 +225,12 @@ class SimPeer:
         op = entry.op
         if op is None:
             return
-        if isinstance(op, CreateCollection):
-            outcome = await self._apply_create(entry, op)
+        if isinstance(op, CreateCollection | DeleteCollection):
+            outcome = await self._apply_guarded(op)
         else:
             outcome = apply_operation(self.view, op)
-        for record in outcome.records:
-            self.log.write(record.level, record.target, record.message)
+            for record in outcome.records:
+                self.log.write(record.level, record.target, record.message)
         if outcome.sleep_ms > 0:
             await self._slow_down(outcome.sleep_ms)
         self._log_result(entry.index, outcome.result)
@@ -233,30 +246,32 @@ class SimPeer:
         async with self._changed:
             await self._changed.wait_for(predicate)
 
-    async def _apply_create(self, entry: Entry, op: CreateCollection) -> ApplyOutcome:
-        now_ns = self.clock.now_ns()
-        committed_ns = entry.committed_ns if entry.committed_ns is not None else now_ns
-        block_ns = late_create_block_ns(
-            self.config.mode,
-            committed_ns,
-            now_ns,
-            int(self.config.late_create_threshold_s * NS_PER_S),
-            int(self.config.late_create_block_s * NS_PER_S),
-        )
-        if block_ns == 0:
-            return apply_operation(self.view, op)
-        self.log.write(
-            "DEBUG",
-            MODEL_TARGET,
-            f"late CreateCollection {op.name} (committed {(now_ns - committed_ns) // NS_PER_MS}ms "
-            f"ago) holds collections.write() for {block_ns // NS_PER_MS}ms (buggy mode)",
-        )
-        self.gate.close()
-        try:
-            await asyncio.sleep(block_ns / NS_PER_S)
-            return apply_operation(self.view, op)
-        finally:
-            self.gate.open()
+    async def _apply_guarded(self, op: CreateCollection | DeleteCollection) -> ApplyOutcome:
+        """Create and delete take ``collections.write()`` on the apply loop (notes §4.8).
+
+        A create first builds its shards (``create_apply_ms - create_guarded_ms``), then waits
+        for the write guard — behind every request holding a read guard, while every later
+        reader waits behind it — and inserts the collection under it. Until then this peer's
+        consensus is frozen: nothing else applies, its commit and ``last_update`` stand still.
+        """
+        announced = announcement(self.view, op)
+        if announced is not None:
+            self.log.write(announced.level, announced.target, announced.message)
+        guarded_s = 0.0
+        if isinstance(op, CreateCollection) and announced is not None:
+            config = self.config
+            prepare_s = (config.create_apply_ms - config.create_guarded_ms) / 1000
+            guarded_s = config.create_guarded_ms / 1000
+            if prepare_s > 0:
+                await asyncio.sleep(prepare_s)
+        async with self.toc.write():
+            if guarded_s > 0:
+                await asyncio.sleep(guarded_s)
+            outcome = apply_operation(self.view, op)
+        for record in outcome.records:
+            if record != announced:
+                self.log.write(record.level, record.target, record.message)
+        return outcome
 
     async def _slow_down(self, sleep_ms: int) -> None:
         self.log.write(

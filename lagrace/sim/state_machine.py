@@ -112,6 +112,18 @@ def apply_operation(view: PeerView, op: Operation) -> ApplyOutcome:
     return _slow_down(view, op)
 
 
+def announcement(view: PeerView, op: CreateCollection | DeleteCollection) -> LogRecord | None:
+    """The line a create or delete logs when it starts, before it takes the write guard.
+
+    ``None`` for a create of a name that exists (it fails at once with AlreadyExists).
+    """
+    if isinstance(op, DeleteCollection):
+        return LogRecord("INFO", META_TARGET, f"Deleting collection {op.name}")
+    if op.name in view.collections:
+        return None
+    return LogRecord("INFO", META_TARGET, f"Creating collection {op.name}")
+
+
 def _create(view: PeerView, op: CreateCollection) -> ApplyOutcome:
     if op.name in view.collections:
         return ApplyOutcome(
@@ -121,13 +133,15 @@ def _create(view: PeerView, op: CreateCollection) -> ApplyOutcome:
         shard_id: dict.fromkeys(peers, ReplicaState.INITIALIZING)
         for shard_id, peers in enumerate(op.distribution)
     }
+    record = announcement(view, op)
+    assert record is not None
     view.collections[op.name] = CollectionState(op.name, op.params, shards)
-    record = LogRecord("INFO", META_TARGET, f"Creating collection {op.name}")
     return ApplyOutcome(True, [record], created=op.name)
 
 
 def _delete(view: PeerView, op: DeleteCollection) -> ApplyOutcome:
-    record = LogRecord("INFO", META_TARGET, f"Deleting collection {op.name}")
+    record = announcement(view, op)
+    assert record is not None
     if view.collections.pop(op.name, None) is None:
         return ApplyOutcome(False, [record])
     return ApplyOutcome(True, [record], deleted=op.name)

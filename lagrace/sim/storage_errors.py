@@ -21,6 +21,7 @@ class ErrorKind(enum.Enum):
     BAD_REQUEST = (400, "Bad request: ")
     TIMEOUT = (408, "Timeout: ")
     PRECONDITION_FAILED = (500, "Pre-condition failure: ")
+    CANCELLED = (500, "Operation Cancelled: ")  # a CollectionError of an internal call
 
     @property
     def http_status(self) -> int:

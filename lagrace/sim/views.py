@@ -13,14 +13,13 @@ from lagrace.sim.peer import SimPeer
 from lagrace.sim.replica_states import ReplicaState, is_active
 from lagrace.sim.state_machine import CollectionState
 
-VERSION = "1.18.3"
 TITLE = "qdrant - vector search engine (lagrace simulated model)"
 MODEL_COMMIT = "lagrace-simulated-model"
 
 
-def root() -> dict[str, Any]:
-    """``GET /``: the bare version object, labelled as the model."""
-    return {"title": TITLE, "version": VERSION, "commit": MODEL_COMMIT}
+def root(peer: SimPeer) -> dict[str, Any]:
+    """``GET /``: the bare version object, labelled as the model; the version its mode models."""
+    return {"title": TITLE, "version": peer.config.mode.version, "commit": MODEL_COMMIT}
 
 
 def _wall(peer: SimPeer, t_ns: int) -> str:
@@ -164,7 +163,7 @@ def telemetry(peer: SimPeer, details_level: int) -> dict[str, Any]:
         "id": f"lagrace-sim-{peer.peer_id}",
         "app": {
             "name": "qdrant",
-            "version": VERSION,
+            "version": peer.config.mode.version,
             "startup": _wall(peer, 0),
         },
         "collections": {"number_of_collections": len(peer.view.collections)},
@@ -193,7 +192,7 @@ def telemetry(peer: SimPeer, details_level: int) -> dict[str, Any]:
         result["cluster"]["peers"] = cluster_status(peer)["peers"]
     if level >= 3:
         result["cluster"]["peer_metadata"] = {
-            str(p): {"version": VERSION} for p in sorted(peer.consensus.peers)
+            str(p): {"version": peer.config.mode.version} for p in sorted(peer.consensus.peers)
         }
         result["collections"]["collections"] = [
             _collection_telemetry(peer, peer.view.collections[name])
@@ -240,7 +239,7 @@ def metrics(peer: SimPeer) -> str:
     lines = [
         "# HELP app_info information about qdrant server",
         "# TYPE app_info gauge",
-        f'app_info{{name="qdrant",version="{VERSION}"}} 1',
+        f'app_info{{name="qdrant",version="{peer.config.mode.version}"}} 1',
         "# TYPE collections_total gauge",
         f"collections_total {len(colls)}",
         "# TYPE collection_active_replicas_min gauge",

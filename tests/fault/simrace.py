@@ -27,7 +27,7 @@ from lagrace.orchestrate import RunOutcome, run_scenario
 from lagrace.scenario import Scenario, with_overrides
 from lagrace.sim.cluster import SimCluster
 from lagrace.sim.config import SimConfig
-from lagrace.sim.late_create import Mode
+from lagrace.sim.mode import Mode
 from tests.fault.conftest import Figures
 
 Injector = Callable[[SimCluster, Recorder], Coroutine[Any, Any, None]]

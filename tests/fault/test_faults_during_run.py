@@ -21,7 +21,7 @@ from lagrace import runner
 from lagrace.events import OBS_PROBE_ERROR, Outcome
 from lagrace.history import History, Recorder
 from lagrace.sim.cluster import SimCluster
-from lagrace.sim.late_create import Mode
+from lagrace.sim.mode import Mode
 from tests.fault.conftest import Figures
 from tests.fault.simrace import Injector, check_run, ops_of, race_sim, wait_for_mark
 from tests.fault.tcp_proxy import ResettingProxy, resetting_proxy

@@ -23,7 +23,7 @@ from lagrace.history import Recorder
 from lagrace.plan import make_points
 from lagrace.sim.cluster import SimCluster
 from lagrace.sim.config import SimConfig
-from lagrace.sim.late_create import Mode
+from lagrace.sim.mode import Mode
 from tests.fault.conftest import Figures
 from tests.fault.guard_proxy import GuardProxy, guard_proxies
 from tests.fault.simrace import check_run, race_sim, wait_for_mark
