@@ -47,6 +47,15 @@ class CreateStep:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteStep:
+    """One collection deleted in the middle of the race (``[delete]``)."""
+
+    at_ns: int  # relative to the start of the race phase
+    via: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """The whole schedule of a race."""
 
@@ -56,11 +65,19 @@ class Plan:
     slow_downs: tuple[SlowDownStep, ...]
     creates: tuple[CreateStep, ...]
     lag_end_ns: int  # when the last slow-down should have finished sleeping (nominal)
+    deletes: tuple[DeleteStep, ...] = ()  # sent one after another, from the first's time
 
     @property
     def created_names(self) -> tuple[str, ...]:
         """Every collection the run creates (existing first)."""
         return (self.existing, *(c.name for c in self.creates))
+
+    @property
+    def settled_names(self) -> tuple[str, ...]:
+        """The collections that must be all Active for the race to have settled: those created
+        and not deleted on purpose during the race."""
+        deleted = {d.name for d in self.deletes}
+        return tuple(n for n in self.created_names if n not in deleted)
 
 
 MIN_PEER_PREFIX: Final = 4  # a peer-id prefix shorter than this is taken as a node number
@@ -187,18 +204,47 @@ def make_plan(
         )
         for k in range(burst.count)
     )
+    existing = collection_name(scenario.existing.name, run_id)
+    deletes = _deletes(
+        scenario, nodes, target, leader, names=_delete_names(scenario, existing, creates)
+    )
     lag_end_ns = max(
         (s.at_ns + int(s.duration_s * NS_PER_S) for s in slow_downs),
         default=max((c.at_ns for c in creates), default=0),
     )
+    if not slow_downs and deletes:  # a control run: the race is on until the delete was sent
+        lag_end_ns = max(lag_end_ns, deletes[0].at_ns)
     return Plan(
         run_id=run_id,
-        existing=collection_name(scenario.existing.name, run_id),
+        existing=existing,
         target=target,
         slow_downs=slow_downs,
         creates=creates,
         lag_end_ns=lag_end_ns,
+        deletes=deletes,
     )
+
+
+def _delete_names(scenario: Scenario, existing: str, creates: tuple[CreateStep, ...]) -> list[str]:
+    """What ``[delete]`` deletes: the existing collection, or the first created ones."""
+    names = [existing] if scenario.delete.target == "existing" else [c.name for c in creates]
+    return names[: scenario.delete.count]
+
+
+def _deletes(
+    scenario: Scenario,
+    nodes: tuple[NodeRef, ...],
+    target: NodeRef,
+    leader: int | None,
+    *,
+    names: list[str],
+) -> tuple[DeleteStep, ...]:
+    """The ``[delete]`` steps, all planned at ``delete.offset_s`` (sent one after another)."""
+    if not names:
+        return ()
+    via = _via(nodes, scenario.delete.via, target, leader).node
+    at_ns = int(scenario.delete.offset_s * NS_PER_S)
+    return tuple(DeleteStep(at_ns=at_ns, via=via, name=n) for n in names)
 
 
 def hammer_node(

@@ -20,10 +20,10 @@ from typing import Any, Final
 import structlog
 
 from lagrace.api.protocol import NodeApi
-from lagrace.clock import NS_PER_S, Clock
+from lagrace.clock import NS_PER_S, Clock, sleep_until
 from lagrace.errors import ClusterError, sole_error
 from lagrace.history import Recorder, run_flusher
-from lagrace.plan import NodeRef, Plan, make_points
+from lagrace.plan import DeleteStep, NodeRef, Plan, make_points
 from lagrace.scenario import Scenario
 from lagrace.settle import EchoWatch
 from lagrace.snapshots import Convergence
@@ -127,6 +127,21 @@ async def setup_existing(h: RunHandles, state: WatchState, leader_node: int) -> 
             raise ClusterError(f"could not preload {name} through node {node}: {done.error}")
 
 
+async def delete_in_race(ctx: RaceContext, steps: tuple[DeleteStep, ...], worker: str) -> None:
+    """The ``[delete]`` steps: from the first's planned time, one delete after another.
+
+    (Beside the runner rather than in :mod:`lagrace.workers`: one short coroutine, scheduled
+    with the others in :func:`race`.)
+    """
+    if not steps:
+        return
+    await sleep_until(ctx.clock, ctx.origin_ns + steps[0].at_ns)
+    for step in steps:
+        await ctx.apis[step.via].delete_collection(
+            step.name, timeout_s=ctx.scenario.delete.timeout_s, worker=worker
+        )
+
+
 async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceResult) -> None:
     """Lag, burst and hammer concurrently; stop once settled after the lag or at the limit."""
     s, plan, clock = h.scenario, h.plan, ctx.clock
@@ -146,9 +161,10 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
             tg.create_task(create_in_burst(ctx, step, gate, f"burst-{k}"))
             for k, step in enumerate(plan.creates)
         ]
+        scheduled.append(tg.create_task(delete_in_race(ctx, plan.deletes, "delete-0")))
         for step in plan.creates:
             result.created.append(step.name)
-        names = plan.created_names
+        names = plan.settled_names
         lag_over = ctx.origin_ns + plan.lag_end_ns
         hold_ns = int(s.run.settle_hold_s * NS_PER_S)
         quiet_ns = int(s.run.settle_quiet_s * NS_PER_S)
@@ -311,7 +327,7 @@ def run_config(
     *, scenario_json: dict[str, Any], nodes: tuple[NodeRef, ...], plan: Plan
 ) -> dict[str, Any]:
     """The ``run_start`` mark's data (also recorded in config.json)."""
-    return {
+    out: dict[str, Any] = {
         "run_id": plan.run_id,
         "scenario": scenario_json["run"]["name"],
         "target_node": plan.target.node,
@@ -321,3 +337,6 @@ def run_config(
         "slow_downs_planned": len(plan.slow_downs),
         "nodes": [{"node": n.node, "url": n.url, "peer_id": n.peer_id} for n in nodes],
     }
+    if plan.deletes:  # only runs with a [delete] step say so (older marks stay as they were)
+        out["deletes_planned"] = [d.name for d in plan.deletes]
+    return out

@@ -16,6 +16,7 @@ TOML layout (every key optional; see ``docs/scenario.md``)::
                timeout_s, prefix
     [hammer]   workers, batch, wait = "true" | "false" | "mixed", ordering, peers, mode,
                rate, timeout_s
+    [delete]   count, offset_s, via, target = "existing" | "created", timeout_s
     [watch]    interval_s
     [signatures] <name> = "<regex>"   extra log signatures that count as the race
 """
@@ -122,6 +123,21 @@ class HammerSection:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteSection:
+    """Collections deleted in the middle of the race (none by default).
+
+    ``target = "existing"`` deletes the existing collection while the hammer writes to it (at
+    most one delete); ``"created"`` deletes the first ``count`` collections of the burst.
+    """
+
+    count: int = 0
+    offset_s: float = 5.0  # after the race starts; deletes go one after another
+    via: str = "auto"
+    target: str = "existing"
+    timeout_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WatchSection:
     """The pollers of every peer."""
 
@@ -139,6 +155,7 @@ class Scenario:
     burst: BurstSection = field(default_factory=BurstSection)
     hammer: HammerSection = field(default_factory=HammerSection)
     watch: WatchSection = field(default_factory=WatchSection)
+    delete: DeleteSection = field(default_factory=DeleteSection)
     signatures: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -147,7 +164,7 @@ class Scenario:
         return not self.cluster.nodes
 
 
-_SECTIONS: Final = ("run", "cluster", "existing", "lag", "burst", "hammer", "watch")
+_SECTIONS: Final = ("run", "cluster", "existing", "lag", "burst", "hammer", "watch", "delete")
 
 
 def _coerce(section: str, key: str, value: Any, target: Any) -> Any:
@@ -299,6 +316,21 @@ def validate(s: Scenario) -> Scenario:
         (s.hammer.rate >= 0, "hammer.rate must be >= 0"),
         (s.hammer.timeout_s is None or s.hammer.timeout_s >= 1, "hammer.timeout_s must be >= 1"),
         (0.01 <= s.watch.interval_s <= 60, "watch.interval_s must be 0.01..60"),
+        (s.delete.count >= 0, "delete.count must be >= 0 (0 = no delete)"),
+        (s.delete.offset_s >= 0, "delete.offset_s must be >= 0"),
+        (
+            s.delete.target in ("existing", "created"),
+            "delete.target must be existing or created",
+        ),
+        (
+            s.delete.target != "existing" or s.delete.count <= 1,
+            "delete.count must be 0 or 1 with delete.target = existing",
+        ),
+        (
+            s.delete.target != "created" or s.delete.count <= s.burst.count,
+            "delete.count must be <= burst.count with delete.target = created",
+        ),
+        (s.delete.timeout_s is None or s.delete.timeout_s >= 1, "delete.timeout_s must be >= 1"),
     ]
     for ok, message in checks:
         if not ok:

@@ -169,6 +169,48 @@ class CoordinatorFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class Panic:
+    """A peer panicked (analysis/panics.py): its ``Panic occurred in file … at line …`` log
+    line, its ``task N panicked`` request-error line, or a 500 ``task N panicked`` answer."""
+
+    node: int | None
+    peer_id: int | None
+    at_ns: int
+    source: str  # "log" (the panic line) | "request_log" | "answer" (a call lagrace made)
+    message: str
+    location: str | None = None  # "lib/collection/src/shards/shard_holder/mod.rs:423"
+    task: int | None = None  # the tokio task id of a "task N panicked" text
+    op_id: int | None = None  # the operation answered (source "answer")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerErrorWrites:
+    """Writes to the existing collection one node answered with HTTP 500
+    (analysis/server_errors.py)."""
+
+    node: int | None
+    peer_id: int | None
+    count: int
+    first_ns: int
+    last_ns: int
+    panicked: int  # how many of them said "task N panicked"
+    first_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unresponsive:
+    """A stretch in which one node answered no call at all, for at least a threshold: calls
+    timed out, hung or were cut off (not refused: that is an :class:`Outage`)
+    (analysis/unresponsive.py)."""
+
+    node: int
+    peer_id: int | None
+    from_ns: int  # the first call of the stretch that got no answer was sent
+    until_ns: int | None  # its first answer after; None: never answered again in the run
+    unanswered: int  # calls sent to it in the stretch that got no answer
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One line of the lined-up timeline."""
 
@@ -202,6 +244,9 @@ class Findings:
     mechanism: str | None = None  # named only when its evidence is there
     frozen_at_end: tuple[str, ...] = ()
     cluster: str | None = None  # what was raced: version, build, race mechanism (or the model)
+    panics: tuple[Panic, ...] = ()
+    server_errors: tuple[ServerErrorWrites, ...] = ()
+    unresponsive: tuple[Unresponsive, ...] = ()
 
 
 def findings_to_json(findings: Findings) -> dict[str, Any]:
@@ -245,4 +290,7 @@ def findings_from_json(obj: dict[str, Any]) -> Findings:
         mechanism=obj.get("mechanism"),
         frozen_at_end=tuple(obj.get("frozen_at_end", ())),
         cluster=obj.get("cluster"),
+        panics=tuple(Panic(**x) for x in obj.get("panics", ())),
+        server_errors=tuple(ServerErrorWrites(**x) for x in obj.get("server_errors", ())),
+        unresponsive=tuple(Unresponsive(**x) for x in obj.get("unresponsive", ())),
     )

@@ -5,15 +5,18 @@ Merge order (monotone, commutative, idempotent; :data:`VERDICT_RANK`)::
     reproduced  >  error  >  inconclusive  >  not_reproduced
 
 * ``reproduced`` (exit 1): a signature WARN on any peer, or a replica of an existing collection
-  seen leaving Active, that no peer outage explains (:mod:`lagrace.analysis.outages`). Evidence
-  of the race stands even if the run later failed.
+  seen leaving Active, that no peer outage explains (:mod:`lagrace.analysis.outages`); or a peer
+  panicked (:mod:`lagrace.analysis.panics`: a ``Panic occurred`` line, a ``task N panicked``
+  answer). Evidence of the race stands even if the run later failed.
 * ``error`` (exit 3): only when the ``run_end`` mark says ``error``.
 * ``inconclusive`` (exit 2): the lag never took hold, the cluster never converged, the run was
   interrupted (``run_end`` reason ``interrupted``), or every piece of evidence of the race is
   explained by a peer that refused connections at the time (a peer down, not the lag).
 * ``not_reproduced`` (exit 0): none of the above.
 
-Failed writes are reported in the reasons but never make a reproduction on their own. The
+Failed writes (also those answered 500, :mod:`lagrace.analysis.server_errors`) and peers that
+stopped answering (:mod:`lagrace.analysis.unresponsive`) are reported in the reasons but never
+make a reproduction on their own. The
 causal chain of the lock pile-up (:mod:`lagrace.analysis.chain`) never decides either: it is
 told right after the evidence when the race is reproduced, with the mechanism named only when
 its evidence is there.
@@ -40,7 +43,10 @@ from lagrace.analysis.findings import (
     Disruption,
     Findings,
     Outage,
+    Panic,
+    ServerErrorWrites,
     SignatureHit,
+    Unresponsive,
     Verdict,
     WriteSummary,
 )
@@ -52,12 +58,23 @@ from lagrace.analysis.outages import (
     find_outages,
     grace_ns,
 )
+from lagrace.analysis.panics import find_panics, panic_reasons, panic_timeline
+from lagrace.analysis.server_errors import (
+    find_server_error_writes,
+    server_error_reasons,
+    server_error_timeline,
+)
 from lagrace.analysis.signatures import find_signatures
 from lagrace.analysis.timeline import (
     PREFLIGHT_WORKER,
     build_timeline,
     created_collections,
     format_offset,
+)
+from lagrace.analysis.unresponsive import (
+    find_unresponsive,
+    unresponsive_reasons,
+    unresponsive_timeline,
 )
 from lagrace.analysis.writes import summarise_writes
 from lagrace.history import History
@@ -205,6 +222,23 @@ def check_writes(writes: WriteSummary) -> Check:
     )
 
 
+def check_panics(panics: Sequence[Panic]) -> Check:
+    """Reproduced if a peer panicked: an anomaly whatever the scenario."""
+    if not panics:
+        return Check(Verdict.NOT_REPRODUCED, ())
+    return Check(Verdict.REPRODUCED, panic_reasons(panics))
+
+
+def check_server_failures(
+    server_errors: Sequence[ServerErrorWrites], unresponsive: Sequence[Unresponsive]
+) -> Check:
+    """Never decides: writes answered 500 and peers that stopped answering."""
+    return Check(
+        Verdict.NOT_REPRODUCED,
+        (*server_error_reasons(server_errors), *unresponsive_reasons(unresponsive)),
+    )
+
+
 def check_lag(lag: LagAssessment, *, slow_down_proposed: bool = True) -> Check:
     """Inconclusive if the lag never took hold (a control run without slow-down never is)."""
     if not slow_down_proposed and not lag.took_hold:
@@ -288,6 +322,9 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         meta_entries=meta_entries(history),
         grpc_timeout_ms=grpc_timeout_of(history),
     )
+    panics = find_panics(history, inp)
+    server_errors = find_server_error_writes(writes, inp)
+    unresponsive = find_unresponsive(history, inp)
     slow_down_proposed = _lag_expected(history)
     evidence = [check_signatures(signatures), check_disruptions(disruptions)]
     reproduced = any(c.verdict is Verdict.REPRODUCED for c in evidence)
@@ -295,9 +332,11 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         [
             *evidence,
             check_chain(chain, reproduced, slow_down_proposed=slow_down_proposed),
+            check_panics(panics),
             check_lag(lag, slow_down_proposed=slow_down_proposed),
             check_convergence(convergence),
             check_writes(writes),
+            check_server_failures(server_errors, unresponsive),
             check_outages(outages),
             check_run_end(history),
         ]
@@ -314,6 +353,9 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
                     outages=outages,
                 ),
                 *chain_timeline(stalls, freezes, failures),
+                *panic_timeline(panics),
+                *server_error_timeline(server_errors),
+                *unresponsive_timeline(unresponsive),
             ),
             key=lambda e: e.at_ns,
         )
@@ -337,6 +379,9 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
         mechanism=chain.mechanism,
         frozen_at_end=chain.frozen_at_end,
         cluster=_cluster_summary(history),
+        panics=panics,
+        server_errors=server_errors,
+        unresponsive=unresponsive,
     )
 
 
