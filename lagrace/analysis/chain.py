@@ -8,7 +8,8 @@ behind the queued writer. Nothing moves until Qdrant's internal gRPC calls time 
 driver can see of it, each read here from the history alone:
 
 * **apply stall** (:class:`ApplyStall`): a peer whose apply loop stays inside one entry
-  (``Applying committed entry with index N`` with no ``Successfully applied ... Index: N``) for
+  (``Applying committed entry with index N`` with neither ``Successfully applied ... Index: N``
+  nor the user-error WARN that takes its place for a refused entry) for
   at least :data:`STALL_MIN_NS`, not counting the sleep of a ``test_slow_down`` (that is the lag,
   not a stall); without DEBUG apply lines, a peer whose ``GET /cluster`` commit stays put while
   the leader's advances, outside its slow-down;
@@ -133,6 +134,12 @@ def _log_stalls(history: History, inp: AnalysisInput, end_ns: int) -> list[Apply
             if int(applied.group("index")) == current.index:
                 del open_by_node[node]
                 close(node, current, at)
+            continue
+        if message.startswith(logtexts.USER_ERROR_PREFIX):
+            # an entry refused with a user error is applied all the same, with this WARN in
+            # place of its "Successfully applied" line (notes §4.2)
+            del open_by_node[node]
+            close(node, current, at)
             continue
         if logtexts.SLOW_DOWN_SLEEPING.search(message):
             current.slow_down = True

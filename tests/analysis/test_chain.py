@@ -128,6 +128,21 @@ def test_quick_entries_are_no_stall() -> None:
     assert find_apply_stalls(b.build(), INP) == ()
 
 
+def test_an_entry_refused_with_a_user_error_is_closed_by_its_warn() -> None:
+    """Real Qdrant logs no 'Successfully applied' for a refused entry, only the WARN: an idle
+    peer after such an entry is not stalled (v1.16.2 logs, entry 102 of a recorded run)."""
+    b = HistoryBuilder(PEERS)
+    _apply(b, 1_000, 1, 102, None)
+    b.log(
+        1_001,
+        node=1,
+        target=CM,
+        message=logtexts.format_unexpected_state(102, 1, "Active", "Initializing"),
+    )
+    b.mark(20_000, "run_end", {"reason": "converged"})
+    assert find_apply_stalls(b.build(), INP) == ()
+
+
 def test_coordinator_failures_are_read_with_their_kinds() -> None:
     """The update failures time out; forward, deactivation and notify lines are typed."""
     failures = find_coordinator_failures(_pileup().build())
