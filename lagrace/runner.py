@@ -51,6 +51,10 @@ STRAGGLER_GRACE_S: Final = 5.0  # creates and slow-downs still in flight at the 
 # once Qdrant's internal timeouts fire (~21 s with grpc_timeout_ms 5000); past this bound the
 # rest is cancelled (outcome info) and a ``writes_abandoned`` mark says how many.
 HAMMER_DRAIN_S: Final = 30.0
+# With writes abandoned, cleanup first waits this long for every peer to answer again (a freeze
+# lasts three attempts of grpc_timeout_ms + 2 s: ~3 min with Qdrant's default 60 s).
+THAW_WAIT_S: Final = 200.0
+THAW_POLL_S: Final = 1.0
 SETTLE_CHECK_S: Final = 0.25
 
 
@@ -63,6 +67,7 @@ class RaceResult:
     converged: bool = False
     created: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    abandoned_writes: int = 0  # hammer workers whose writes were still in flight at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +216,7 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
         abandoned = await _drain(hammers, HAMMER_DRAIN_S)
         if abandoned:
             h.recorder.mark("writes_abandoned", {"workers": abandoned, "after_s": HAMMER_DRAIN_S})
+        result.abandoned_writes = abandoned
 
 
 async def _drain(tasks: list[asyncio.Task[None]], grace_s: float) -> int:
@@ -242,10 +248,45 @@ def _report_progress(h: RunHandles, ctx: RaceContext, deadline: int) -> None:
     )
 
 
-async def cleanup(h: RunHandles, names: list[str], leader_node: int, budget_s: float) -> list[str]:
-    """Delete what this run created (never anything else), within ``budget_s``."""
+async def wait_thawed(h: RunHandles, budget_s: float, poll_s: float | None = None) -> bool:
+    """Whether every peer answers a call that needs its table of contents (``GET
+    /collections/{existing}/cluster``) within ``budget_s``: a peer frozen by the lock pile-up
+    does not, and a delete applied there now would queue behind the writes that froze it."""
+    poll_s = THAW_POLL_S if poll_s is None else poll_s
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_s
+    while True:
+        async with asyncio.TaskGroup() as tg:
+            probes = [
+                tg.create_task(api.collection_cluster(h.plan.existing, worker="cleanup"))
+                for api in h.apis.values()
+            ]
+        if all(p.result().status == 200 for p in probes):
+            return True
+        if loop.time() + poll_s > deadline:
+            return False
+        await asyncio.sleep(poll_s)
+
+
+async def cleanup(
+    h: RunHandles,
+    names: list[str],
+    leader_node: int,
+    budget_s: float,
+    *,
+    writes_abandoned: bool = False,
+) -> list[str]:
+    """Delete what this run created (never anything else), within ``budget_s``.
+
+    When writes had to be abandoned (still in flight on the server), first wait up to
+    :data:`THAW_WAIT_S` for every peer to answer again; if one stays frozen nothing is deleted
+    (deleting then is what freezes or panics peers) and a ``cleanup_deferred`` mark names the
+    collections left behind."""
     deleted: list[str] = []
     if h.scenario.run.keep:
+        return deleted
+    if writes_abandoned and not await wait_thawed(h, THAW_WAIT_S):
+        h.recorder.mark("cleanup_deferred", {"left": names, "waited_s": THAW_WAIT_S})
         return deleted
     try:
         async with asyncio.timeout(budget_s):
@@ -295,7 +336,13 @@ async def run_race(h: RunHandles, clock: Clock, leader_node: int) -> RaceResult:
                 created_sent.update(step.name for step in h.plan.creates)
                 await race(h, ctx, state, result)
                 await _phase(h, "cleanup")
-                result.deleted = await cleanup(h, result.created, leader_node, CLEANUP_TIMEOUT_S)
+                result.deleted = await cleanup(
+                    h,
+                    result.created,
+                    leader_node,
+                    CLEANUP_TIMEOUT_S,
+                    writes_abandoned=result.abandoned_writes > 0,
+                )
                 await _phase(h, "done")
             finally:
                 stop_watch.set()

@@ -274,18 +274,28 @@ def check_chain(chain: Chain, reproduced_elsewhere: bool, *, slow_down_proposed:
 
 
 def check_run_end(history: History) -> Check:
-    """``error`` / ``inconclusive`` from the ``run_end`` mark (a missing mark is only noted)."""
+    """``error`` / ``inconclusive`` from the ``run_end`` mark (a missing mark is only noted);
+    a ``cleanup_deferred`` mark adds which collections were left behind."""
     end = next(reversed(history.marks("run_end")), None)
     if end is None:
         return Check(Verdict.NOT_REPRODUCED, ("no run_end mark (the run did not record its end)",))
     reason = end.data.get("reason")
     detail = end.data.get("detail")
     suffix = f": {detail}" if isinstance(detail, str) and detail else ""
+    deferred = next(iter(history.marks("cleanup_deferred")), None)
+    note: tuple[str, ...] = ()
+    if deferred is not None:
+        left = ", ".join(str(n) for n in deferred.data.get("left") or ())
+        note = (
+            f"cleanup deferred: a peer was still frozen after the writes stopped, so {left} "
+            "were left in place (deleting then freezes or panics peers); delete them once "
+            "every peer answers again",
+        )
     if reason == "error":
-        return Check(Verdict.ERROR, (f"the run ended with an error{suffix}",))
+        return Check(Verdict.ERROR, (f"the run ended with an error{suffix}", *note))
     if reason == "interrupted":
-        return Check(Verdict.INCONCLUSIVE, (f"the run was interrupted{suffix}",))
-    return Check(Verdict.NOT_REPRODUCED, (f"the run ended: {reason}{suffix}",))
+        return Check(Verdict.INCONCLUSIVE, (f"the run was interrupted{suffix}", *note))
+    return Check(Verdict.NOT_REPRODUCED, (f"the run ended: {reason}{suffix}", *note))
 
 
 def _lag_expected(history: History) -> bool:
