@@ -41,6 +41,8 @@ from lagrace.versions import cluster_summary
 from lagrace.workers import RaceContext, collection_body, hammer
 
 SETUP_TIMEOUT_S: Final = 60.0
+CLEANUP_S: Final = 60.0
+CLEANUP_DELETE_S: Final = 10
 CATCH_UP_S: Final = 30.0  # after the workload, how long every peer may take to apply it all
 
 
@@ -122,7 +124,7 @@ async def _workload(bench: Bench, measuring: asyncio.Event) -> None:
     cfg, clock, recorder = bench.cfg, bench.recorder.clock, bench.recorder
     start = clock.now_ns()
     measure_at = start + int(cfg.warmup_s * NS_PER_S)
-    end_at = None if cfg.duration_s is None else measure_at + int(cfg.duration_s * NS_PER_S)
+    end_at: int | None = None  # set when measuring starts (a slow warm-up entry delays it)
     period = None if cfg.rate is None else int(NS_PER_S / cfg.rate)
     slots = list(range(cfg.concurrency))
     free = asyncio.Semaphore(cfg.concurrency)
@@ -149,6 +151,8 @@ async def _workload(bench: Bench, measuring: asyncio.Event) -> None:
             if not measuring.is_set() and now >= measure_at:
                 recorder.mark(MARK_MEASURE, {"warmup_s": cfg.warmup_s})
                 measuring.set()
+                if cfg.duration_s is not None:
+                    end_at = now + int(cfg.duration_s * NS_PER_S)
             if measuring.is_set():
                 if (end_at is not None and now >= end_at) or (
                     cfg.count is not None and measured >= cfg.count
@@ -212,6 +216,24 @@ async def _bench_phase(
         for task in background:
             task.cancel()
     return loop_lag, bench.state
+
+
+async def _cleanup(bench: Bench, leader: int) -> list[str]:
+    """Delete what this bench created (never anything else), within ``CLEANUP_S``."""
+    deleted: list[str] = []
+    try:
+        async with asyncio.timeout(CLEANUP_S):
+            for name in sorted(bench.created):
+                reply = await bench.apis[leader].delete_collection(
+                    name, timeout_s=CLEANUP_DELETE_S, worker="cleanup"
+                )
+                if reply.ok:
+                    deleted.append(name)
+    except TimeoutError:
+        bench.recorder.mark(
+            "cleanup_incomplete", {"deleted": deleted, "wanted": sorted(bench.created)}
+        )
+    return deleted
 
 
 def _driver_facts(
@@ -333,14 +355,7 @@ async def run_bench(
             say(f"bench {run_id}: {summary}; run directory {run_dir.path}")
             await _setup(bench, found.leader_node, found.nodes)
             loop_lag, state = await _bench_phase(bench, found.nodes, tails, run_dir, seed)
-            deleted = []
-            if not cfg.keep:
-                for name in sorted(bench.created):
-                    reply = await bench.apis[found.leader_node].delete_collection(
-                        name, timeout_s=cfg.entry_timeout_s, worker="cleanup"
-                    )
-                    if reply.ok:
-                        deleted.append(name)
+            deleted = [] if cfg.keep else await _cleanup(bench, found.leader_node)
             recorder.mark("bench_end", {"deleted": deleted})
     finally:
         recorder.close()
