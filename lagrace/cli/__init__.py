@@ -13,7 +13,15 @@ import sys
 from collections.abc import Callable, Sequence
 
 from lagrace import __version__
-from lagrace.cli import bench_cmd, cluster_cmd, hunt_cmd, report_cmd, run_cmd, sim_cmd
+from lagrace.cli import (
+    bench_cmd,
+    cluster_cmd,
+    hunt_cmd,
+    report_cmd,
+    run_cmd,
+    sim_cmd,
+    suite_cmd,
+)
 from lagrace.errors import LagraceError, sole_lagrace_error
 from lagrace.exitcodes import EXIT_CODES_HELP, ExitCode
 from lagrace.logsetup import configure_logging
@@ -67,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="event loop implementation (default: uvloop)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (run_cmd, hunt_cmd, bench_cmd, cluster_cmd, sim_cmd, report_cmd):
+    for module in (run_cmd, hunt_cmd, suite_cmd, bench_cmd, cluster_cmd, sim_cmd, report_cmd):
         module.register(subparsers)
     return parser
 

@@ -154,6 +154,8 @@ def run_with(*, api_key: str | None, on_progress: ProgressSink | None, report: b
             interrupted=interrupted,
         )
         summary = config.get("qdrant_summary")
+        if isinstance(summary, str) and scenario.uses_sim:
+            summary = f"the simulated cluster, a model of {summary}"
         record = RunRecord(
             scenario=entry.name,
             index=index,
