@@ -25,7 +25,7 @@ from lagrace.errors import ClusterError, sole_error
 from lagrace.history import Recorder, run_flusher
 from lagrace.plan import DeleteStep, NodeRef, Plan, make_points
 from lagrace.scenario import Scenario
-from lagrace.settle import EchoWatch
+from lagrace.settle import EchoWatch, EndReason, SettleBounds, settle_step
 from lagrace.snapshots import Convergence
 from lagrace.tailer import LogTail, tail_log
 from lagrace.watchers import WatchState, watch_node
@@ -170,45 +170,42 @@ async def race(h: RunHandles, ctx: RaceContext, state: WatchState, result: RaceR
         for step in plan.creates:
             result.created.append(step.name)
         names = plan.settled_names
-        lag_over = ctx.origin_ns + plan.lag_end_ns
-        hold_ns = int(s.run.settle_hold_s * NS_PER_S)
-        quiet_ns = int(s.run.settle_quiet_s * NS_PER_S)
+        bounds = SettleBounds(
+            deadline_ns=deadline,
+            settle_deadline_ns=settle_deadline,
+            lag_over_ns=ctx.origin_ns + plan.lag_end_ns,
+            hold_ns=int(s.run.settle_hold_s * NS_PER_S),
+            quiet_ns=int(s.run.settle_quiet_s * NS_PER_S),
+        )
         held_since: int | None = None  # converged continuously since then
         echoes = EchoWatch()
         while True:
-            now = clock.now_ns()
-            if now >= deadline:
-                result.reason, result.detail = "time_limit", "time limit reached"
-                break
-            if now >= lag_over and all(t.done() for t in scheduled):
-                verdict: Convergence = state.convergence(names)
-                echoes.update(h.recorder.events)
-                if verdict.converged:
-                    # Late echoes (re-notified Dead proposals with a backoff of up to 10 s,
-                    # notes §4.6 C) can still disturb a cluster that looked settled: it must
-                    # stay converged for the hold time, with the logs quiet (lagrace/settle.py).
-                    held_since = now if held_since is None else held_since
-                    if now - held_since >= hold_ns and echoes.quiet(now, quiet_ns):
-                        result.reason, result.converged = "converged", True
-                        h.recorder.mark(
-                            "converged",
-                            {"since_ns": held_since, "last_user_error_ns": echoes.last_ns},
-                        )
-                        break
-                else:
-                    held_since = None
-                if now >= settle_deadline and held_since is None:
-                    result.reason = "time_limit"
-                    result.detail = f"not converged after the lag: {verdict.why_not}"
-                    break
-                if now >= settle_deadline and not echoes.quiet(now, quiet_ns):
-                    age_s = (now - (echoes.last_ns or now)) / NS_PER_S
-                    result.reason = "time_limit"
-                    result.detail = (
-                        "not settled after the lag: every view converged, but a peer logged an "
-                        f"apply-time user error {age_s:.1f} s ago (late re-proposals)"
+            # Late echoes (re-notified Dead proposals with a backoff of up to 10 s, notes §4.6 C)
+            # can still disturb a cluster that looked settled: it must stay converged for the
+            # hold time, with the logs quiet (lagrace/settle.py).
+            verdict: Convergence = state.convergence(names)
+            echoes.update(h.recorder.events)
+            ending, held_since = settle_step(
+                clock.now_ns(),
+                bounds,
+                scheduled_done=all(t.done() for t in scheduled),
+                converged=verdict.converged,
+                why_not=verdict.why_not or "",
+                held_since_ns=held_since,
+                last_error_ns=echoes.last_ns,
+            )
+            if ending is not None:
+                result.reason, result.detail = ending.reason.value, ending.detail
+                if ending.reason is EndReason.CONVERGED:
+                    result.converged = True
+                    h.recorder.mark(
+                        "converged",
+                        {
+                            "since_ns": ending.converged_since_ns,
+                            "last_user_error_ns": echoes.last_ns,
+                        },
                     )
-                    break
+                break
             _report_progress(h, ctx, deadline)
             await asyncio.sleep(SETTLE_CHECK_S)
         ctx.stop.set()

@@ -1,10 +1,20 @@
-"""EchoWatch: the newest apply-time user error, read incrementally; quiet after the window."""
+"""EchoWatch (the newest apply-time user error, read incrementally) and settle_step (when the
+race phase ends), on literal inputs."""
 
 from __future__ import annotations
 
+import pytest
+
 from lagrace.analysis import logtexts
 from lagrace.analysis.builders import HistoryBuilder, ms
-from lagrace.settle import EchoWatch, is_user_error_line
+from lagrace.clock import NS_PER_S
+from lagrace.settle import (
+    EchoWatch,
+    EndReason,
+    SettleBounds,
+    is_user_error_line,
+    settle_step,
+)
 
 
 def _history() -> HistoryBuilder:
@@ -45,3 +55,59 @@ def test_quiet_after_the_window() -> None:
     watch.update(_history().build().events)
     assert not watch.quiet(ms(12_099), ms(12_000))
     assert watch.quiet(ms(12_100), ms(12_000))
+
+
+BOUNDS = SettleBounds(
+    deadline_ns=100 * NS_PER_S,
+    settle_deadline_ns=60 * NS_PER_S,
+    lag_over_ns=20 * NS_PER_S,
+    hold_ns=3 * NS_PER_S,
+    quiet_ns=12 * NS_PER_S,
+)
+S = NS_PER_S
+
+
+Case = tuple[int, bool, bool, int | None, int | None, EndReason | None, int | None]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # before the lag is over, or with a create still out: nothing ends, nothing is held
+        (10 * S, True, True, None, None, None, None),
+        (30 * S, False, True, None, None, None, None),
+        # converged for the first time: the hold starts now
+        (30 * S, True, True, None, None, None, 30 * S),
+        # held long enough, logs quiet: converged
+        (33 * S, True, True, 30 * S, None, EndReason.CONVERGED, 30 * S),
+        # held long enough but a user error 5 s ago: not yet
+        (33 * S, True, True, 30 * S, 28 * S, None, 30 * S),
+        # no longer converged: the hold is lost
+        (33 * S, True, False, 30 * S, None, None, None),
+        # settle deadline, not converged: time limit, says why
+        (60 * S, True, False, None, None, EndReason.TIME_LIMIT, None),
+        # settle deadline, converged but the logs not quiet: time limit, says so
+        (60 * S, True, True, 58 * S, 55 * S, EndReason.TIME_LIMIT, 58 * S),
+        # settle deadline, converged, quiet, hold not reached: wait for the hold
+        (60 * S, True, True, 59 * S, None, None, 59 * S),
+        # the race's time limit ends everything
+        (100 * S, False, False, None, None, EndReason.TIME_LIMIT, None),
+    ],
+)
+def test_settle_step_table(case: Case) -> None:
+    """settle_step on literal inputs: the documented endings and the hold it carries on."""
+    now, done, converged, held, last_error, reason, held_after = case
+    ending, held_since = settle_step(
+        now,
+        BOUNDS,
+        scheduled_done=done,
+        converged=converged,
+        why_not="commits differ",
+        held_since_ns=held,
+        last_error_ns=last_error,
+    )
+    assert (ending.reason if ending else None) is reason
+    assert held_since == held_after
+    if ending is not None and ending.reason is EndReason.TIME_LIMIT and now == 60 * S:
+        expected = "commits differ" if not converged else "apply-time user error 5.0 s ago"
+        assert expected in (ending.detail or "")
