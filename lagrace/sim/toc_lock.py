@@ -27,7 +27,7 @@ class LockStatistics:
     queued_writers: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Waiter:
     write: bool
     granted: asyncio.Future[None]
@@ -86,11 +86,11 @@ class FairRwLock:
         try:
             await waiter.granted
         except asyncio.CancelledError:
-            if waiter.granted.done() and not waiter.granted.cancelled():
-                self._release(write)  # granted, then cancelled before it resumed
-            else:
+            if waiter in self._queue:
                 self._queue.remove(waiter)
                 self._wake()
+            elif waiter.granted.done() and not waiter.granted.cancelled():
+                self._release(write)  # granted, then cancelled before it resumed
             raise
 
     def _release(self, write: bool) -> None:
@@ -101,8 +101,12 @@ class FairRwLock:
         self._wake()
 
     def _wake(self) -> None:
+        while self._queue and self._queue[0].granted.done():
+            self._queue.popleft()  # cancelled; its task removes nothing more
         while self._queue and self._free_for(self._queue[0].write):
             waiter = self._queue.popleft()
+            if waiter.granted.done():
+                continue  # cancelled while queued
             self._take(waiter.write)
             waiter.granted.set_result(None)
             if waiter.write:

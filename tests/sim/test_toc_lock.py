@@ -68,3 +68,16 @@ async def _write(lock: FairRwLock) -> None:
 async def _read(lock: FairRwLock) -> None:
     async with lock.read():
         await asyncio.sleep(0)
+
+
+async def test_a_waiter_cancelled_before_a_release_is_skipped() -> None:
+    """A reader cancelled in the queue right before the writer's release is not granted."""
+    lock = FairRwLock()
+    async with lock.write():
+        doomed = asyncio.create_task(_read(lock))
+        kept = asyncio.create_task(_read(lock))
+        await asyncio.sleep(0)
+        doomed.cancel()
+    await asyncio.wait_for(kept, 1)
+    await asyncio.gather(doomed, return_exceptions=True)
+    assert lock.statistics() == LockStatistics(0, False, 0, 0)
