@@ -1,11 +1,16 @@
 """One append-only history per run: the recorder, its JSONL file, and the reader.
 
 :class:`Recorder` lives on the event loop and appends events with a dense index and the
-run clock's ``t_ns``. It keeps every event in memory (for live analysis) and hands each one's
-JSON line to a :class:`JsonlSink`, which writes them to ``history.jsonl``; :func:`run_flusher`
-flushes the sink at least every 100 ms, :meth:`Recorder.close` at exit. A process killed with
-SIGKILL therefore loses at most the last flush interval, and :func:`read_history` tolerates the
-torn last line that such a kill can leave.
+run clock's ``t_ns``. Until a sink is attached it keeps every event in memory. With a
+:class:`JsonlSink` (``history.jsonl``, or gzip-compressed ``history.jsonl.gz``) its memory is
+bounded: every event goes to the sink, and only what the live logic reads stays in memory
+(marks, watcher snapshots, probe errors, WARN/ERROR log lines: :func:`kept_live`); operations
+and INFO/DEBUG log lines are streamed out. :meth:`Recorder.history` then reads the whole
+history back from the sink's file. The sink serialises queued events only when it flushes:
+:func:`run_flusher` flushes every 20 ms, :meth:`Recorder.close` at exit, so nothing is
+encoded on a request's path and a process killed with SIGKILL loses at most the last flush
+interval. :func:`read_history` reads either form and tolerates the torn tail such a kill can
+leave (a partial last line; in gzip, a stream without its end).
 
 :class:`History` is the read side: an immutable sequence of events with the queries the
 detectors and the report need.
@@ -16,15 +21,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, overload
 
 from lagrace.clock import Clock
 from lagrace.errors import HistoryError, RunDirError
 from lagrace.events import (
     NO_ARGS,
+    OBS_LOG,
     Complete,
     Event,
     Invoke,
@@ -34,64 +41,180 @@ from lagrace.events import (
     OpArgs,
     Outcome,
     event_from_json,
-    event_to_json,
+    event_line,
 )
 
-FLUSH_INTERVAL_S: Final = 0.1
+# Short, so each flush encodes few events: one flush delays the loop (and the sends due
+# meanwhile) by about 5 µs per event queued (bench/precision.py); 20 ms at 1,000 upserts/s is
+# 40 events, ~0.2 ms.
+FLUSH_INTERVAL_S: Final = 0.02
+GZIP_LEVEL: Final = 1  # bench/recorder_cost.py: ~43 B per upsert, a third of level 6's CPU
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+_LIVE_LOG_LEVELS: Final = frozenset({"WARN", "ERROR"})
+
+
+def kept_live(event: Event) -> bool:
+    """Whether a recorder with a sink keeps ``event`` in memory: what the live logic reads
+    (the settle check's user-error lines, phase marks); operations and the INFO/DEBUG log
+    lines, the bulk of a long run, are only in the sink."""
+    if isinstance(event, Mark):
+        return True
+    if isinstance(event, Observe):
+        return event.kind != OBS_LOG or event.data.get("level") in _LIVE_LOG_LEVELS
+    return False
 
 
 class JsonlSink:
-    """Buffered append-only JSONL writer; :meth:`flush` hands the buffer to the OS."""
+    """Buffered append-only JSONL writer, gzip-compressed when the file name ends in ``.gz``.
+
+    :meth:`append` only queues the event; :meth:`flush` encodes what is queued and hands it to
+    the OS (for gzip with a sync flush, so what was flushed can be read back while the run
+    goes on, or after a SIGKILL).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._fh: IO[str] | None = path.open("a", encoding="utf-8")
+            self._fh: IO[bytes] | None = path.open("ab")
         except OSError as exc:
             raise RunDirError(f"cannot write history file {path}: {exc.strerror}") from exc
-        self._buffer: list[str] = []
+        self._zip = (
+            zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if path.name.endswith(".gz") else None
+        )
+        self._buffer: list[Event] = []
 
-    def append(self, line: str) -> None:
-        """Queue one JSON line (without newline)."""
-        self._buffer.append(line)
+    @property
+    def compressed(self) -> bool:
+        """Whether the file is gzip."""
+        return self._zip is not None
+
+    def append(self, event: Event) -> None:
+        """Queue one event; it is encoded at the next :meth:`flush`."""
+        self._buffer.append(event)
 
     def flush(self) -> None:
-        """Write queued lines; after this a SIGKILL of the process does not lose them."""
+        """Write queued events; after this a SIGKILL of the process does not lose them."""
         if self._fh is None or not self._buffer:
             return
-        data = "".join(f"{line}\n" for line in self._buffer)
+        text = "".join([f"{event_line(event)}\n" for event in self._buffer])
         self._buffer.clear()
+        data = text.encode()
+        if self._zip is not None:
+            data = self._zip.compress(data) + self._zip.flush(zlib.Z_SYNC_FLUSH)
         self._fh.write(data)
         self._fh.flush()
 
     def close(self) -> None:
-        """Flush, fsync and close."""
+        """Flush, end the gzip stream, fsync and close."""
         if self._fh is None:
             return
         self.flush()
+        if self._zip is not None:
+            self._fh.write(self._zip.flush(zlib.Z_FINISH))
+        self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
         self._fh = None
 
 
+class LiveEvents(Sequence[Event]):
+    """The events a recorder holds in memory, addressed by their history ``index``.
+
+    ``len()`` is the number of events recorded so far (the next index); iteration yields the
+    events kept in memory, in order (every event without a sink; :func:`kept_live` ones with
+    one); ``events[i]`` is the event with index ``i`` (``LookupError`` if it was only streamed
+    to the sink) and ``events[i:]`` the kept events with an index of at least ``i``, so an
+    incremental reader (``cursor = len(events)``; next time ``events[cursor:]``) sees every
+    kept event once.
+    """
+
+    __slots__ = ("_recorder",)
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    def __len__(self) -> int:
+        return self._recorder.count
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._recorder._kept)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list or tuple of the same kept events (and to another view)."""
+        if isinstance(other, LiveEvents):
+            other = list(other)
+        if isinstance(other, list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable view, like the list it stands for
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Event]: ...
+    def __getitem__(self, i: int | slice) -> Event | Sequence[Event]:
+        kept = self._recorder._kept
+        if isinstance(i, slice):
+            if i.step not in (None, 1) or i.stop is not None:
+                raise ValueError("only events[i:] slices are supported")
+            start = i.start or 0
+            return kept[_first_at_or_after(kept, start) :]
+        index = i + len(self) if i < 0 else i
+        pos = _first_at_or_after(kept, index)
+        if pos < len(kept) and kept[pos].index == index:
+            return kept[pos]
+        raise LookupError(f"event {i} is not kept in memory (it is in the history file)")
+
+
+def _first_at_or_after(kept: list[Event], index: int) -> int:
+    """Position of the first kept event with ``index >= index`` (binary search)."""
+    lo, hi = 0, len(kept)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if kept[mid].index < index:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 class Recorder:
-    """Appends events on the loop; the single writer of a run's history."""
+    """Appends events on the loop; the single writer of a run's history (module doc)."""
 
     def __init__(self, clock: Clock, sink: JsonlSink | None = None) -> None:
         self.clock = clock
-        self._sink = sink
-        self._events: list[Event] = []
+        self._sink: JsonlSink | None = None
+        self._file: Path | None = None  # the sink's file once attached: history() reads it
+        self._kept: list[Event] = []
+        self._after_close: list[Event] = []  # recorded after close(): in memory only
+        self._count = 0
         self._next_op_id = 0
+        self._view = LiveEvents(self)
+        if sink is not None:
+            self.attach(sink)
 
     @property
-    def events(self) -> Sequence[Event]:
-        """Everything recorded so far (read-only view)."""
-        return self._events
+    def events(self) -> LiveEvents:
+        """The events held in memory (:class:`LiveEvents`; ``len()`` counts all recorded)."""
+        return self._view
+
+    @property
+    def count(self) -> int:
+        """How many events were recorded (the next event's index)."""
+        return self._count
 
     def _append(self, event: Event) -> None:
-        self._events.append(event)
-        if self._sink is not None:
-            self._sink.append(json.dumps(event_to_json(event), separators=(",", ":")))
+        self._count += 1
+        sink = self._sink
+        if sink is None:
+            self._kept.append(event)
+            if self._file is not None:
+                self._after_close.append(event)
+            return
+        sink.append(event)
+        if kept_live(event):
+            self._kept.append(event)
 
     def invoke(
         self,
@@ -106,7 +229,7 @@ class Recorder:
     ) -> Invoke:
         """Record that an operation is being sent; the returned event carries its ``op_id``."""
         event = Invoke(
-            index=len(self._events),
+            index=self._count,
             t_ns=self.clock.now_ns(),
             op_id=self._next_op_id,
             worker=worker,
@@ -132,7 +255,7 @@ class Recorder:
     ) -> Complete:
         """Record the completion of ``invoke``."""
         event = Complete(
-            index=len(self._events),
+            index=self._count,
             t_ns=self.clock.now_ns(),
             op_id=invoke.op_id,
             worker=invoke.worker,
@@ -152,7 +275,7 @@ class Recorder:
     ) -> Observe:
         """Record an observation (a changed snapshot, a parsed log line, a probe error)."""
         event = Observe(
-            index=len(self._events),
+            index=self._count,
             t_ns=self.clock.now_ns(),
             kind=kind,
             node=node,
@@ -164,18 +287,20 @@ class Recorder:
 
     def mark(self, name: str, data: JsonObject | None = None) -> Mark:
         """Record a phase change or another driver note."""
-        event = Mark(index=len(self._events), t_ns=self.clock.now_ns(), name=name, data=data or {})
+        event = Mark(index=self._count, t_ns=self.clock.now_ns(), name=name, data=data or {})
         self._append(event)
         return event
 
     def attach(self, sink: JsonlSink) -> None:
         """Start writing to ``sink``, beginning with every event recorded so far (preflight
-        calls made before the run directory existed are not lost)."""
-        if self._sink is not None:
+        calls made before the run directory existed are not lost); from now on only the
+        :func:`kept_live` events stay in memory."""
+        if self._sink is not None or self._file is not None:
             raise RuntimeError("the recorder already has a sink")
-        self._sink = sink
-        for event in self._events:
-            sink.append(json.dumps(event_to_json(event), separators=(",", ":")))
+        self._sink, self._file = sink, sink.path
+        for event in self._kept:
+            sink.append(event)
+        self._kept = [e for e in self._kept if kept_live(e)]
         sink.flush()
 
     def flush(self) -> None:
@@ -190,8 +315,13 @@ class Recorder:
             self._sink = None
 
     def history(self) -> History:
-        """An immutable snapshot of what has been recorded."""
-        return History(tuple(self._events))
+        """Everything recorded, as an immutable :class:`History`: from memory without a sink,
+        else read back from the sink's file (plus what came after :meth:`close`)."""
+        if self._file is None:
+            return History(tuple(self._kept))
+        self.flush()
+        loaded = read_history(self._file).history.events
+        return History(loaded + tuple(self._after_close))
 
 
 async def run_flusher(recorder: Recorder, interval_s: float = FLUSH_INTERVAL_S) -> None:
@@ -273,16 +403,39 @@ class LoadedHistory:
     torn_tail: bool
 
 
-def read_history(path: Path) -> LoadedHistory:
-    """Read a ``history.jsonl``; a torn (partial or unparsable) *last* line is dropped.
+def _gunzip(raw: bytes) -> tuple[bytes, bool]:
+    """Decompress every gzip member of ``raw``; ``True`` when the last stream has no end (a
+    writer killed after a sync flush: what it flushed is all there)."""
+    out: list[bytes] = []
+    while raw:
+        unzip = zlib.decompressobj(31)
+        try:
+            out.append(unzip.decompress(raw))
+        except zlib.error:
+            return b"".join(out), True
+        if not unzip.eof:
+            return b"".join(out), True
+        raw = unzip.unused_data
+    return b"".join(out), False
 
-    Corruption anywhere else raises :class:`HistoryError` naming the line.
-    """
+
+def history_bytes(path: Path) -> bytes:
+    """The JSONL text of a history file as bytes, decompressed if it is gzip (as far as it
+    goes: a file still being written, or cut by a kill, gives what was flushed)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise HistoryError(f"cannot read history {path}: {exc.strerror}") from exc
-    lines = raw.split(b"\n")
+    return _gunzip(raw)[0] if raw.startswith(_GZIP_MAGIC) else raw
+
+
+def read_history(path: Path) -> LoadedHistory:
+    """Read a ``history.jsonl`` or ``history.jsonl.gz`` (told apart by the gzip magic number);
+    a torn (partial or unparsable) *last* line is dropped.
+
+    Corruption anywhere else raises :class:`HistoryError` naming the line.
+    """
+    lines = history_bytes(path).split(b"\n")
     # A complete file ends with "\n", leaving one empty string; anything else is a torn tail.
     tail = lines.pop()
     torn = tail.strip() != b""

@@ -11,10 +11,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lagrace.clock import format_utc_compact
 from lagrace.errors import RunDirError
+
+HISTORY: Final = "history.jsonl.gz"
+HISTORY_PLAIN: Final = "history.jsonl"  # older run directories
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +33,12 @@ class RunDir:
 
     @property
     def history(self) -> Path:
-        """``history.jsonl``."""
-        return self.path / "history.jsonl"
+        """The history: ``history.jsonl.gz`` (gzip; what runs write), or ``history.jsonl``
+        in a run directory written before the history was compressed."""
+        plain = self.path / HISTORY_PLAIN
+        if plain.is_file() and not (self.path / HISTORY).is_file():
+            return plain
+        return self.path / HISTORY
 
     @property
     def findings(self) -> Path:
@@ -112,5 +119,7 @@ def open_run_dir(path: Path) -> RunDir:
     if not path.is_dir():
         raise RunDirError(f"{path} is not a run directory")
     if not run.history.is_file():
-        raise RunDirError(f"{path} has no history.jsonl: not a lagrace run directory")
+        raise RunDirError(
+            f"{path} has no history.jsonl.gz or history.jsonl: not a lagrace run directory"
+        )
     return run

@@ -8,11 +8,13 @@ what to send and when (the times come from :mod:`lagrace.plan`, on the one clock
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
+from lagrace.api.calls import PointsJson
 from lagrace.api.protocol import NodeApi
 from lagrace.clock import NS_PER_S, Clock, sleep_until
 from lagrace.plan import (
@@ -91,10 +93,51 @@ async def create_in_burst(
 
 
 MAX_IN_FLIGHT_PER_WORKER = 64  # open loop: beyond this, sends wait (and record the delay)
+VECTOR_POOL: Final = 64  # seeded vectors a hammer worker serialises once and cycles through
+
+
+class Batches:
+    """A hammer worker's upsert bodies, serialised without the JSON encoder on the hot path.
+
+    The worker's seeded vectors are drawn once (the first :data:`VECTOR_POOL`, exactly those
+    :func:`~lagrace.plan.make_points` gives for the same seed) and serialised once into one
+    body template per position in the pool; each batch fills the next consecutive ids into the
+    next template, cycling through the vectors. What the server receives is the JSON of the
+    same point shape as before: ``{"id", "vector", "payload"}``.
+    """
+
+    __slots__ = ("_batch", "_next_id", "_pos", "_templates")
+
+    def __init__(self, rng: random.Random, first_id: int, batch: int, vector_size: int) -> None:
+        vectors = [
+            json.dumps(p["vector"], separators=(",", ":")).encode().replace(b"%", b"%%")
+            for p in make_points(rng, 0, VECTOR_POOL, vector_size)
+        ]
+        self._templates: list[bytes] = []
+        for pos in range(0, VECTOR_POOL * batch, batch):
+            if pos and pos % VECTOR_POOL == 0:
+                break  # back at the first vector: the templates repeat from here
+            points = (
+                b'{"id":%%d,"vector":%s,"payload":{"lagrace":true}}'
+                % vectors[(pos + i) % VECTOR_POOL]
+                for i in range(batch)
+            )
+            self._templates.append(b'{"points":[' + b",".join(points) + b"]}")
+        self._next_id = first_id
+        self._batch = batch
+        self._pos = 0
+
+    def next(self) -> PointsJson:
+        """The next batch's body."""
+        first = self._next_id
+        body = self._templates[self._pos] % tuple(range(first, first + self._batch))
+        self._next_id += self._batch
+        self._pos = (self._pos + 1) % len(self._templates)
+        return PointsJson(body, self._batch)
 
 
 async def _upsert(
-    ctx: RaceContext, worker: int, seq: int, points: list[dict[str, Any]], intended: int | None
+    ctx: RaceContext, worker: int, seq: int, points: PointsJson, intended: int | None
 ) -> bool:
     """One upsert of the hammer; counts it in the live stats."""
     h = ctx.scenario.hammer
@@ -127,13 +170,11 @@ async def hammer(ctx: RaceContext, worker: int) -> None:
     scenario, clock = ctx.scenario, ctx.clock
     h = scenario.hammer
     rng = random.Random(f"{scenario.run.seed}-{worker}")
-    next_id = worker_first_id(worker)
+    batches = Batches(rng, worker_first_id(worker), h.batch, scenario.existing.vector_size)
     seq = 0
     if h.mode == "closed":
         while not ctx.stop.is_set():
-            points = make_points(rng, next_id, h.batch, scenario.existing.vector_size)
-            next_id += h.batch
-            if not await _upsert(ctx, worker, seq, points, None):
+            if not await _upsert(ctx, worker, seq, batches.next(), None):
                 await asyncio.sleep(0.01)  # do not spin on a refusing node
             seq += 1
         return
@@ -141,7 +182,7 @@ async def hammer(ctx: RaceContext, worker: int) -> None:
     start = clock.now_ns()
     gate = asyncio.Semaphore(MAX_IN_FLIGHT_PER_WORKER)
 
-    async def one(seq: int, points: list[dict[str, Any]], intended: int) -> None:
+    async def one(seq: int, points: PointsJson, intended: int) -> None:
         try:
             await _upsert(ctx, worker, seq, points, intended)
         finally:
@@ -155,7 +196,5 @@ async def hammer(ctx: RaceContext, worker: int) -> None:
             if ctx.stop.is_set():
                 gate.release()
                 break
-            points = make_points(rng, next_id, h.batch, scenario.existing.vector_size)
-            next_id += h.batch
-            tg.create_task(one(seq, points, intended))
+            tg.create_task(one(seq, batches.next(), intended))
             seq += 1

@@ -54,3 +54,14 @@ def test_open_run_dir_needs_a_history(tmp_path: Path) -> None:
         open_run_dir(tmp_path / "nope")
     with pytest.raises(RunDirError, match=r"no history\.jsonl"):
         open_run_dir(tmp_path)
+
+
+def test_history_is_gzip_for_new_runs_and_plain_for_old_ones(tmp_path: Path) -> None:
+    """New runs write history.jsonl.gz; a run directory with only history.jsonl still opens."""
+    run = create_run_dir(tmp_path, "lag", "abc123", NS)
+    assert run.history.name == "history.jsonl.gz"
+    (run.path / "history.jsonl").write_text("")
+    assert run.history.name == "history.jsonl"
+    assert open_run_dir(run.path).history.name == "history.jsonl"
+    (run.path / "history.jsonl.gz").write_bytes(b"")
+    assert run.history.name == "history.jsonl.gz"

@@ -10,6 +10,7 @@ same way, so tests see what a run writes.
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -28,8 +29,9 @@ class Call:
     """One HTTP request to a node and what it asks for.
 
     ``path`` is already quoted (a collection name is one path segment); ``params`` is the
-    query; ``body`` the JSON body or ``None``; ``args`` the typed fields of the invoke;
-    ``note`` a few words for :attr:`summary`.
+    query; ``body`` the JSON body (a value to serialise, :class:`PointsJson` serialised
+    once, or ``None``); ``args`` the typed fields of the invoke; ``note`` a few words for
+    :attr:`summary`.
     """
 
     op: str
@@ -43,8 +45,30 @@ class Call:
     @property
     def summary(self) -> str:
         """``PUT /collections/c/points?wait=true points=8``: the invoke's text for people."""
-        query = f"?{urllib.parse.urlencode(self.params)}" if self.params else ""
-        return f"{self.method} {self.path}{query}" + (f" {self.note}" if self.note else "")
+        return _summary(self.method, self.path, tuple(self.params.items()), self.note)
+
+
+@functools.lru_cache(maxsize=1024)
+def _summary(method: str, path: str, params: tuple[tuple[str, str], ...], note: str) -> str:
+    """A call's text, cached: the hammer sends the same shape of request thousands of times."""
+    query = f"?{urllib.parse.urlencode(params)}" if params else ""
+    return f"{method} {path}{query}" + (f" {note}" if note else "")
+
+
+@dataclass(frozen=True, slots=True)
+class PointsJson:
+    """A batch of points already serialised as the upsert's whole body, ``{"points": [...]}``.
+
+    The hammer builds these from pre-serialised vectors (:mod:`lagrace.workers`), so the
+    request path neither builds point dicts nor runs the JSON encoder; ``count`` is the batch
+    size recorded in the invoke's ``args.points``.
+    """
+
+    data: bytes
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
 
 
 def record_invoke(
@@ -247,30 +271,31 @@ def slow_down(
 # -- points ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _upsert_shape(
+    collection: str, wait: bool, ordering: str | None, timeout_s: int | None, count: int
+) -> tuple[str, OpArgs, Mapping[str, str], str]:
+    """Path, args, query and note of an upsert: the same for every batch of one worker."""
+    args = OpArgs(
+        collection=collection, wait=wait, ordering=ordering, points=count, timeout_s=timeout_s
+    )
+    params = query(wait=wait, ordering=ordering, timeout=timeout_s)
+    return _collection_path(collection, "/points"), args, params, f"points={count}"
+
+
 def upsert_points(
     collection: str,
-    points: Sequence[JsonObject],
+    points: Sequence[JsonObject] | PointsJson,
     *,
     wait: bool = False,
     ordering: str | None = None,
     timeout_s: int | None = None,
 ) -> Call:
-    """``PUT /collections/{c}/points?wait=&ordering=&timeout=`` with ``{"points": [...]}``."""
-    return Call(
-        "upsert",
-        "PUT",
-        _collection_path(collection, "/points"),
-        OpArgs(
-            collection=collection,
-            wait=wait,
-            ordering=ordering,
-            points=len(points),
-            timeout_s=timeout_s,
-        ),
-        query(wait=wait, ordering=ordering, timeout=timeout_s),
-        {"points": list(points)},
-        f"points={len(points)}",
-    )
+    """``PUT /collections/{c}/points?wait=&ordering=&timeout=`` with ``{"points": [...]}``
+    (``points`` as dicts, or already serialised as :class:`PointsJson`)."""
+    path, args, params, note = _upsert_shape(collection, wait, ordering, timeout_s, len(points))
+    body = points if isinstance(points, PointsJson) else {"points": list(points)}
+    return Call("upsert", "PUT", path, args, params, body, note)
 
 
 def count_points(collection: str, *, exact: bool = True) -> Call:

@@ -33,7 +33,7 @@ import aiohttp
 import yarl
 
 from lagrace.api import calls, parse
-from lagrace.api.calls import Call, record_invoke
+from lagrace.api.calls import Call, PointsJson, record_invoke
 from lagrace.api.metrics import cluster_metrics
 from lagrace.api.models import (
     ClusterMetrics,
@@ -139,6 +139,9 @@ def _bare(parser: Callable[[Any], T]) -> Decoder[T]:
         return parser(body), _summary(body)
 
     return decode
+
+
+_UPDATE_RESULT: Final[Decoder[UpdateResult]] = _enveloped(parse.parse_update_result)
 
 
 def _decode_metrics(_status: int, raw: bytes) -> tuple[ClusterMetrics, str]:
@@ -540,7 +543,7 @@ class HttpNodeClient(NodeIdentity):
     async def upsert_points(
         self,
         collection: str,
-        points: list[dict[str, Any]],
+        points: list[dict[str, Any]] | PointsJson,
         *,
         wait: bool = False,
         ordering: str | None = None,
@@ -554,7 +557,7 @@ class HttpNodeClient(NodeIdentity):
             calls.upsert_points(
                 collection, points, wait=wait, ordering=ordering, timeout_s=timeout_s
             ),
-            _enveloped(parse.parse_update_result),
+            _UPDATE_RESULT,
             worker,
             deadline,
             intended_ns,

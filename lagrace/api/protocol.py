@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from lagrace.api.calls import PointsJson
 from lagrace.api.models import ClusterStatus, CollectionCluster, Reply, UpdateResult
 
 
@@ -124,7 +125,7 @@ class NodeApi(Protocol):
     async def upsert_points(
         self,
         collection: str,
-        points: list[dict[str, Any]],
+        points: list[dict[str, Any]] | PointsJson,
         *,
         wait: bool = False,
         ordering: str | None = None,

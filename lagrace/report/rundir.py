@@ -4,7 +4,7 @@
 ``lagrace run``). It renders from the run directory alone and tolerates partial runs: a torn
 history tail, a missing or unreadable ``config.json`` / ``findings.json``, a run that is still
 ``running`` or was ``interrupted`` are rendered as far as they go and said so in the notes.
-A path that is not a run directory (no ``history.jsonl``) raises
+A path that is not a run directory (no ``history.jsonl.gz`` or older ``history.jsonl``) raises
 :class:`~lagrace.errors.RunDirError`.
 """
 
@@ -27,6 +27,7 @@ from lagrace.report.plots import DPI, FIGURES
 from lagrace.report.summary import summary_markdown
 from lagrace.report.timeline_html import format_report_html
 from lagrace.report.trace import format_trace
+from lagrace.store import RunDir
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +69,15 @@ def load_model(run_dir: Path) -> ReportModel:
 def _load(run_dir: Path) -> tuple[ReportModel, dict[str, Any]]:
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: not a directory")
-    history_path = run_dir / "history.jsonl"
+    history_path = RunDir(run_dir).history
     if not history_path.is_file():
-        raise RunDirError(f"{run_dir}: not a run directory (no history.jsonl)")
+        raise RunDirError(f"{run_dir}: not a run directory (no history.jsonl.gz or history.jsonl)")
     notes: list[str] = []
     loaded = read_history(history_path)
     if loaded.torn_tail:
-        notes.append("history.jsonl ends in a torn line (the run was killed); it was dropped")
+        notes.append(
+            f"{history_path.name} ends in a torn line (the run was killed); it was dropped"
+        )
     config = _read_json(run_dir / "config.json", "config.json", notes)
     if config is not None and not isinstance(config, dict):
         notes.append("config.json is not a JSON object; rendered without it")
@@ -91,7 +94,7 @@ def _load(run_dir: Path) -> tuple[ReportModel, dict[str, Any]]:
         except (KeyError, TypeError, ValueError) as exc:
             notes.append(f"findings.json does not have the findings shape ({exc!r})")
     if not loaded.history.events:
-        notes.append("history.jsonl is empty")
+        notes.append(f"{history_path.name} is empty")
     return build_model(loaded.history, config, findings, notes), config
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from lagrace.api.calls import Call
+from lagrace.api.calls import Call, PointsJson
 from lagrace.api.client import HttpNodeClient, Timeouts, base_url
 from lagrace.api.models import Reply
 from lagrace.api.protocol import NodeApi
@@ -382,3 +382,22 @@ async def test_an_injected_transport_needs_no_opening_and_stays_open(recorder: R
     unopened = HttpNodeClient(2, "http://node-2:6333", recorder)
     with pytest.raises(RuntimeError, match="not open"):
         await unopened.root()
+
+
+async def test_preserialised_points_are_sent_and_recorded_like_dicts(
+    client: HttpNodeClient, recorder: Recorder
+) -> None:
+    """A PointsJson body reaches the server as JSON and records the same invoke as dicts."""
+    body = {"vectors": {"size": 2, "distance": "Cosine"}}
+    assert (await client.create_collection("pj", body)).ok
+    points: list[dict[str, Any]] = [{"id": i, "vector": [0.5, 0.5]} for i in range(2)]
+    as_dicts = await client.upsert_points("pj", points, wait=True, ordering="strong")
+    text = json.dumps({"points": [{"id": i + 2, "vector": [0.5, 0.5]} for i in range(2)]})
+    as_json = await client.upsert_points(
+        "pj", PointsJson(text.encode(), 2), wait=True, ordering="strong"
+    )
+    assert as_dicts.ok
+    assert as_json.ok
+    first, second = invokes(recorder)[-2:]
+    assert (first.request, first.args) == (second.request, second.args)
+    assert (await client.count_points("pj")).value == 4

@@ -39,7 +39,7 @@ def test_buggy_model_reproduces_and_fixed_does_not(
     findings = json.loads((run / "findings.json").read_text())
     assert findings["verdict"] == "reproduced"
     assert findings["exit_code"] == 1
-    loaded = read_history(run / "history.jsonl")
+    loaded = read_history(run / "history.jsonl.gz")
     assert not loaded.torn_tail
     assert loaded.history.first_mark("run_start") is not None
     # Settled means quiet: the converged mark comes settle_quiet_s (12 s) after the last

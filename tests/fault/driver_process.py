@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lagrace.clock import NS_PER_S, SystemClock
-from lagrace.history import LoadedHistory, read_history
+from lagrace.history import LoadedHistory, history_bytes, read_history
 
 CLOCK = SystemClock()
 ARGS = (
@@ -75,14 +75,14 @@ class Driver:
         self.sims: set[int] = set()
 
     def history_path(self) -> Path | None:
-        """The run's history.jsonl once the run directory exists."""
-        found = list(self.runs.glob("*/*/history.jsonl"))
+        """The run's history (``history.jsonl.gz``) once the run directory exists."""
+        found = list(self.runs.glob("*/*/history.jsonl*"))
         return found[0] if found else None
 
     def history_text(self) -> str:
         """What the history file holds so far."""
         path = self.history_path()
-        return path.read_text(errors="replace") if path is not None else ""
+        return history_bytes(path).decode(errors="replace") if path is not None else ""
 
     def wait_for_phase(self, phase: str, timeout_s: float = 30.0) -> None:
         """Wait until the history on disk shows ``phase``, noting the sim child's pid."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lagrace.events import Invoke, Mark
-from lagrace.history import read_history
+from lagrace.history import history_bytes, read_history
 from tests.fault.conftest import Figures
 from tests.fault.driver_process import Driver, wait_until
 
@@ -148,7 +148,7 @@ def test_sigkill_loses_at_most_the_last_flush_interval(tmp_path: Path, figures: 
     # a kill can cut a line in half: the reader drops a torn last line and keeps the rest
     path = driver.history_path()
     assert path is not None
-    raw = path.read_bytes()
+    raw = history_bytes(path)  # the JSONL text, whether or not the file is gzip
     torn = tmp_path / "torn.jsonl"
     torn.write_bytes(raw + raw.splitlines(keepends=True)[-1][:17])
     again = read_history(torn)
