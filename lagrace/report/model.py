@@ -129,6 +129,78 @@ class OpPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class OpBin:
+    """The ``ok`` operations ``op`` of one dense worker lane sent in [``start_ns``, ``end_ns``):
+    how many, and their latency (min, median, max)."""
+
+    worker: str
+    op: str
+    start_ns: int
+    end_ns: int
+    count: int
+    min_ns: int
+    p50_ns: int
+    max_ns: int
+
+
+DENSE_RUN_OPS: Final = 1000  # a run with more operations draws its busy lanes aggregated
+BUSY_LANE_OPS: Final = 60  # ... a lane with more operations than this is busy
+LANE_BINS: Final = 120  # bins across the run of an aggregated lane
+
+
+def split_dense(
+    points: Sequence[OpPoint], start_ns: int, end_ns: int, *, run_ops: int
+) -> tuple[list[OpPoint], list[OpBin]]:
+    """One worker lane's operations as drawn: all of them in a run of at most
+    :data:`DENSE_RUN_OPS` operations (``run_ops``) or a lane of at most
+    :data:`BUSY_LANE_OPS`; else every operation that was not ``ok`` (what a reader looks for)
+    plus the ``ok`` ones aggregated into :data:`LANE_BINS` bins per op across the run."""
+    if run_ops <= DENSE_RUN_OPS or len(points) <= BUSY_LANE_OPS:
+        return list(points), []
+    kept = [p for p in points if p.outcome is not Outcome.OK or p.latency_ns is None]
+    width = max(1, -(-(end_ns - start_ns) // LANE_BINS))
+    groups: dict[tuple[str, int], list[int]] = {}
+    for p in points:
+        if p.outcome is Outcome.OK and p.latency_ns is not None:
+            k = min(LANE_BINS - 1, max(0, (p.invoked_ns - start_ns) // width))
+            groups.setdefault((p.op, k), []).append(p.latency_ns)
+    worker = points[0].worker
+    bins = []
+    for (op, k), latencies in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
+        latencies.sort()
+        bins.append(
+            OpBin(
+                worker=worker,
+                op=op,
+                start_ns=start_ns + k * width,
+                end_ns=min(end_ns, start_ns + (k + 1) * width),
+                count=len(latencies),
+                min_ns=latencies[0],
+                p50_ns=latencies[(len(latencies) - 1) // 2],
+                max_ns=latencies[-1],
+            )
+        )
+    return kept, bins
+
+
+def drawn_ops(model: ReportModel) -> tuple[list[OpPoint], list[OpBin]]:
+    """Every worker lane's operations as drawn (:func:`split_dense`), in lane order."""
+    kept: list[OpPoint] = []
+    bins: list[OpBin] = []
+    by_worker: dict[str, list[OpPoint]] = {}
+    for p in model.ops:
+        by_worker.setdefault(p.worker, []).append(p)
+    for lane in model.lanes:
+        if lane.worker is not None and lane.worker in by_worker:
+            k, b = split_dense(
+                by_worker[lane.worker], model.start_ns, model.end_ns, run_ops=len(model.ops)
+            )
+            kept += k
+            bins += b
+    return kept, bins
+
+
+@dataclass(frozen=True, slots=True)
 class CreateMark:
     """A collection create: sent, acknowledged, and when each peer first saw it."""
 

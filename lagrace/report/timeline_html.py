@@ -12,7 +12,9 @@ Stable hooks for tests and people: ``.lane[data-lane="peer-2"]``,
 per replica of the existing collection, ``.band.summary`` worst state of a created one,
 ``.band.absent`` not visible),
 ``.marker.warn`` / ``.error`` / ``.log`` / ``.probe`` / ``.create.sent|ack|visible``,
-``.point.ok|fail|info`` (upserts), ``.op`` (other operations), ``.phase``, ``#verdict``,
+``.point.ok|fail|info`` (upserts), ``.op`` (other operations), ``.bin.ok`` (a dense lane's ok
+operations aggregated per period, :func:`~lagrace.report.model.split_dense`), ``.phase``,
+``#verdict``,
 ``#disruptions``, ``#signatures``. Every string from the run is HTML-escaped.
 """
 
@@ -34,9 +36,12 @@ from lagrace.report.model import (
     Band,
     CollectionRow,
     Lane,
+    OpBin,
     ReportModel,
+    drawn_ops,
     is_watcher,
     peer_lane_key,
+    split_dense,
     summary_bands,
     worker_lane_key,
 )
@@ -439,14 +444,40 @@ def _latency_y(latency_ns: int, top_ns: int, height: int) -> float:
     return round(height - 6 - frac * (height - 12), 2)
 
 
+def _bin(b: OpBin, sc: _Scale, top: int, height: int) -> str:
+    """An aggregated bin of ok operations: a bar over its period from min to max latency."""
+    tip = (
+        f"{b.count} {b.op} ok, sent {_ts(b.start_ns)} → {_ts(b.end_ns)}\n"
+        f"latency min {_ms(b.min_ns)}, median {_ms(b.p50_ns)}, max {_ms(b.max_ns)}"
+    )
+    if b.op == "upsert":
+        y0, y1 = _latency_y(b.max_ns, top, height), _latency_y(b.min_ns, top, height)
+    else:
+        y0, y1 = height / 2 - 2, height / 2 + 2
+    return _el(
+        "rect",
+        cls="bin ok",
+        data_op=b.op,
+        data_count=b.count,
+        data_p50_ms=f"{b.p50_ns / 1e6:.3f}",
+        **_span(sc, b.start_ns, b.end_ns),
+        y=round(y0 - 1, 2),
+        height=round(max(2.0, y1 - y0 + 2), 2),
+        data_tip=tip,
+    )
+
+
 def _worker_lane(
     model: ReportModel, lane: Lane, sc: _Scale, height: int
 ) -> tuple[list[str], list[str]]:
     """(labels for the label column, elements for the plot) of one worker lane."""
     out: list[str] = []
-    points = [p for p in model.ops if p.worker == lane.worker]
-    upserts = [p for p in points if p.op == "upsert"]
+    every = [p for p in model.ops if p.worker == lane.worker]
+    upserts = [p for p in every if p.op == "upsert"]
     top = max((p.latency_ns or 0 for p in upserts), default=0)
+    points, bins = split_dense(every, model.start_ns, model.end_ns, run_ops=len(model.ops))
+    if not is_watcher(lane.worker or ""):
+        out += [_bin(b, sc, top, height) for b in bins]
     labels: list[str] = []
     if upserts:
         for ms in (1, 10, 100, 1000, 10000):
@@ -610,6 +641,9 @@ def _focus(model: ReportModel) -> list[float] | None:
 def report_data(model: ReportModel, height: int) -> dict[str, Any]:
     """The JSON embedded in the page: the whole model plus extent and layout."""
     data = asdict(model)
+    kept, bins = drawn_ops(model)
+    data["ops"] = [asdict(p) for p in kept]  # dense lanes: the ok ones are in op_bins
+    data["op_bins"] = [asdict(b) for b in bins]
     data["extent"] = {"start_s": model.start_ns / 1e9, "end_s": model.end_ns / 1e9}
     data["layout"] = {"label_width": LABEL_WIDTH, "right_pad": RIGHT_PAD, "height": height}
     data["focus"] = _focus(model)

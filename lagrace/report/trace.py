@@ -11,7 +11,10 @@ durations (``dur``) are microseconds on the run axis (``t_ns / 1000``); events a
   periods that peer saw (``Active``, or the non-Active replicas and their states);
 * one ``workers`` process (``pid`` :data:`WORKERS_PID`): a thread per worker with every
   operation as a complete event (overlapping operations of one worker go to extra threads
-  ``<worker> #k`` so slices nest), and the driver's phase marks as global instants.
+  ``<worker> #k`` so slices nest), and the driver's phase marks as global instants; in a
+  busy lane of a large run (:func:`~lagrace.report.model.split_dense`) the ``ok`` operations
+  are two counters per bin instead (``<worker> <op> ok/s`` and its latency min/median/max),
+  every other operation stays a slice.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final
 
-from lagrace.report.model import ABSENT, Band, OpPoint, ReportModel, summary_bands
+from lagrace.report.model import (
+    ABSENT,
+    Band,
+    OpPoint,
+    ReportModel,
+    split_dense,
+    summary_bands,
+)
 
 WORKERS_PID: Final = 1000
 UNKNOWN_PEER_PID: Final = 999
@@ -142,9 +152,31 @@ def format_trace(model: ReportModel) -> dict[str, Any]:
         })  # fmt: skip
     workers = [lane.worker for lane in model.lanes if lane.worker is not None]
     for rank, worker in enumerate(workers, start=1):
-        ops = [p for p in model.ops if p.worker == worker]
+        ops, bins = split_dense(
+            [p for p in model.ops if p.worker == worker],
+            model.start_ns,
+            model.end_ns,
+            run_ops=len(model.ops),
+        )
         base = rank * 100
         used: set[int] = set()
+        for b in bins:  # a dense lane's ok operations: counters per bin, not a slice each
+            events += [
+                {
+                    "name": f"{worker} {b.op} ok/s", "cat": "op.ok.rate", "ph": "C",
+                    "ts": _us(b.start_ns), "pid": WORKERS_PID, "tid": base,
+                    "args": {"ok": round(b.count * 1e9 / max(1, b.end_ns - b.start_ns), 1)},
+                },
+                {
+                    "name": f"{worker} {b.op} latency ms", "cat": "op.ok.latency", "ph": "C",
+                    "ts": _us(b.start_ns), "pid": WORKERS_PID, "tid": base,
+                    "args": {
+                        "min": round(b.min_ns / 1e6, 3),
+                        "median": round(b.p50_ns / 1e6, 3),
+                        "max": round(b.max_ns / 1e6, 3),
+                    },
+                },
+            ]  # fmt: skip
         for op, k in _assign_tracks(ops, model.end_ns):
             tid = base + k
             if tid not in used:
