@@ -120,8 +120,30 @@ def _explained_reason(what: str, explained_by: Iterable[int | None]) -> str:
     )
 
 
-def check_signatures(hits: Sequence[SignatureHit]) -> Check:
-    """Reproduced if any signature line was logged on any peer that no outage explains."""
+def split_foreign(
+    hits: Sequence[SignatureHit], inp: AnalysisInput
+) -> tuple[tuple[SignatureHit, ...], tuple[SignatureHit, ...]]:
+    """``(own, foreign)``: a WARN attributed to a collection this run did not create (an
+    earlier run's, still being applied on a cluster that was not clean) is not this run's."""
+    mine = {*inp.existing_collections, *inp.new_collections}
+    foreign = tuple(h for h in hits if h.collection is not None and h.collection not in mine)
+    return tuple(h for h in hits if h not in foreign), foreign
+
+
+def check_signatures(hits: Sequence[SignatureHit], foreign: Sequence[SignatureHit] = ()) -> Check:
+    """Reproduced if any signature line was logged on any peer that no outage explains;
+    lines about other runs' collections are only noted."""
+    if foreign:
+        names = ", ".join(sorted({str(h.collection) for h in foreign}))
+        noted = check_signatures(hits)
+        return Check(
+            noted.verdict,
+            (
+                *noted.reasons,
+                f"{len(foreign)} signature line(s) about collections this run did not create "
+                f"({names}): an earlier run's entries still being applied; not counted",
+            ),
+        )
     if not hits:
         return Check(Verdict.NOT_REPRODUCED, ("no signature WARN on any peer",))
     unexplained = [h for h in hits if h.explained_by is None]
@@ -336,7 +358,8 @@ def analyse(history: History, inp: AnalysisInput) -> Findings:
     server_errors = find_server_error_writes(writes, inp)
     unresponsive = find_unresponsive(history, inp)
     slow_down_proposed = _lag_expected(history)
-    evidence = [check_signatures(signatures), check_disruptions(disruptions)]
+    own, foreign = split_foreign(signatures, inp)
+    evidence = [check_signatures(own, foreign), check_disruptions(disruptions)]
     reproduced = any(c.verdict is Verdict.REPRODUCED for c in evidence)
     verdict, reasons = merge_checks(
         [

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lagrace.analysis import logtexts
 from lagrace.analysis.builders import EXAMPLE_EXISTING, HistoryBuilder, example_run, upsert
 from lagrace.analysis.findings import (
     Findings,
@@ -231,3 +232,23 @@ def test_the_staging_probe_of_preflight_is_no_slow_down() -> None:
     findings = analyse(h, analysis_input_from_history(h))
     assert "no slow-down was proposed: a control run without lag" in findings.reasons
     assert not any(e.kind == "slow_down" for e in findings.timeline)
+
+
+def test_a_warn_about_an_earlier_runs_collection_is_not_this_runs() -> None:
+    """On a cluster still applying an earlier run's entries, its WARNs are noted, not counted."""
+    b = HistoryBuilder({1: 101, 2: 102, 3: 103})
+    b.mark(0, "run_start", {"existing_collection": EXAMPLE_EXISTING, "target_node": 2})
+    b.log(
+        1_000,
+        node=1,
+        level="DEBUG",
+        target=logtexts.TARGET_META_OPS,
+        message=logtexts.format_set_replica_state("existing_old", 0, 103, "Dead", "Active"),
+    )
+    b.log(1_001, node=1, message=logtexts.format_dead_expected_active(103, 0))
+    b.run_end(2_000)
+    h = b.build()
+    findings = analyse(h, analysis_input_from_history(h))
+    assert findings.verdict is not Verdict.REPRODUCED
+    assert any("existing_old" in r and "not counted" in r for r in findings.reasons)
+    assert [s.collection for s in findings.signatures] == ["existing_old"]
