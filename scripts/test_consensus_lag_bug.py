@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sim", action="store_true", help="race the simulated cluster even if ./cluster runs"
     )
     parser.add_argument("--mode", choices=("buggy", "fixed"), help="simulated cluster's mode")
+    parser.add_argument(
+        "--sim-grpc-timeout-ms",
+        type=int,
+        help="the simulated cluster's internal gRPC timeout (5000; a freeze lasts 3 x (MS + 2 s))",
+    )
     parser.add_argument("--seed", type=int, help="seed of the run (and of the simulated cluster)")
     parser.add_argument("--keep", action="store_true", help="keep the created collections")
     parser.add_argument("--runs-dir", default="runs", help="where run directories go (./runs)")
@@ -187,6 +192,7 @@ def scenario_for(args: argparse.Namespace) -> Scenario:
         "cluster.nodes": nodes,
         "cluster.logs": logs,
         "cluster.sim_mode": args.mode,
+        "cluster.sim_grpc_timeout_ms": args.sim_grpc_timeout_ms,
         "existing.name": EXISTING,
         "existing.shards": 3,
         "existing.replication_factor": 3,

@@ -93,7 +93,9 @@ async def race_sim(
         return recorder
 
     monkeypatch.setattr(orchestrate, "Recorder", capture)
-    config = SimConfig(seed=seed, mode=mode, log_dir=tmp_path / "sim")
+    # a short internal gRPC timeout: a freeze of the lock pile-up lasts 3 x (1 s + 2 s), not the
+    # ~3 min of Qdrant's default 60 s
+    config = SimConfig(seed=seed, mode=mode, log_dir=tmp_path / "sim", grpc_timeout_ms=1000)
     async with SimCluster.start(config) as cluster:
         urls = await front(cluster) if front is not None else [n.url for n in cluster.nodes]
         scenario = with_overrides(

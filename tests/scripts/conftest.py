@@ -152,13 +152,27 @@ class SimCluster:
     logs: list[str]
 
 
+SIM_TIMEOUT = ("--grpc-timeout-ms", "1000")  # a pile-up freeze lasts 3 x 3 s, not ~3 min
+
+
 @pytest.fixture
 def sim_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[SimCluster]:
     """``run_cluster.sh 3 --sim --mode <param>`` in a temporary directory; stopped afterwards."""
     mode = getattr(request, "param", "buggy")
     cluster_dir = tmp_path / "sim-cluster"
     started = run_script(
-        [str(RUN_CLUSTER), "3", "--sim", "--mode", mode, "--seed", "11", "--dir", str(cluster_dir)],
+        [
+            str(RUN_CLUSTER),
+            "3",
+            "--sim",
+            "--mode",
+            mode,
+            "--seed",
+            "11",
+            "--dir",
+            str(cluster_dir),
+            *SIM_TIMEOUT,
+        ],
         script_env(),
         cwd=tmp_path,
     )

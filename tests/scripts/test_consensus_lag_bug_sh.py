@@ -90,11 +90,10 @@ def test_refuses_a_cluster_without_staging(tmp_path: Path, no_staging_sim: list[
     assert _collections(no_staging_sim[0]) == set()
 
 
-# How many times the buggy race may be run before a WARN line must have shown up. The WARN arises
-# only when both healthy coordinators' writes hit the lagging peer while it is blocked (docs/
-# simulated-cluster.md, step 3); the script's closed curl loops can miss that window on a starved
-# machine (seen once in CI: replicas disrupted, no WARN). Every attempt is checked in full.
-WARN_ATTEMPTS = 3
+# How many times the buggy race may be run before it must have reproduced: the model, like
+# v1.16.2, reproduces in most runs, not all (docs/simulated-cluster.md). Every attempt that
+# reproduces is checked in full; the WARN lines, when there are any, must be verbatim log lines.
+ATTEMPTS = 3
 PRINTED_WARN = re.compile(r"^  node (\d): (\S+Z\s+WARN .*)$", re.MULTILINE)
 
 
@@ -104,8 +103,11 @@ def _log_lines(paths: list[str]) -> list[set[str]]:
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim_cluster", ["buggy"], indirect=True)
-def test_buggy_sim_reproduces_and_prints_the_warns(tmp_path: Path, sim_cluster: SimCluster) -> None:
-    """Buggy sim, --nodes/--logs: exit 1, WARN lines and the timeline printed, collections gone."""
+def test_buggy_sim_reproduces_and_prints_what_it_saw(
+    tmp_path: Path, sim_cluster: SimCluster
+) -> None:
+    """Buggy sim, --nodes/--logs, the default recipe: exit 1 within ATTEMPTS runs, the timeline
+    printed, every printed WARN a line of its node's log, collections gone after each run."""
     args = [
         "--nodes",
         ",".join(sim_cluster.nodes),
@@ -115,32 +117,27 @@ def test_buggy_sim_reproduces_and_prints_the_warns(tmp_path: Path, sim_cluster: 
         "4",
         "--settle",
         "30",
-        "--workers",
-        "4",
     ]
     outputs: list[str] = []
-    for _ in range(WARN_ATTEMPTS):
+    for _ in range(ATTEMPTS):
         result = _run(args, tmp_path)
         outputs.append(result.stdout)
-        assert result.returncode == 1, result.stdout + result.stderr
-        assert "verdict: REPRODUCED" in result.stdout
+        assert result.returncode in (0, 1), result.stdout + result.stderr
         assert "test_slow_down sent through node 1" in result.stdout
+        assert "wait=true, ordering=strong, through node 2" in result.stdout
         assert "create of new_collection returned HTTP" in result.stdout, result.stdout
-        assert re.search(
-            r"sees the replica on peer \d+ of shard\(s\) [\d,]+: Active -> ", result.stdout
-        ), result.stdout
         assert _collections(sim_cluster.nodes[0]) == set()
-        # Every WARN line printed is, verbatim, a line of that node's log file.
         logs = _log_lines(sim_cluster.logs)
         printed = PRINTED_WARN.findall(result.stdout)
         for node, line in printed:
             assert line in logs[int(node) - 1], (node, line)
-        counted = re.search(r"(\d+) WARN line\(s\)", result.stdout)
-        assert counted is not None, result.stdout
-        assert int(counted.group(1)) == len(printed), result.stdout
-        if WARN_LINE.search(result.stdout):
+        if result.returncode == 1:
+            assert "verdict: REPRODUCED" in result.stdout
+            assert re.search(
+                r"sees the replica on peer \d+ of shard\(s\) [\d,]+: Active -> ", result.stdout
+            ), result.stdout
             return
-    pytest.fail(f"no WARN line in {WARN_ATTEMPTS} reproductions:\n" + "\n---\n".join(outputs))
+    pytest.fail(f"not reproduced in {ATTEMPTS} runs:\n" + "\n---\n".join(outputs))
 
 
 @pytest.mark.sim
