@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -145,30 +146,45 @@ class OpBin:
 
 DENSE_RUN_OPS: Final = 1000  # a run with more operations draws its busy lanes aggregated
 BUSY_LANE_OPS: Final = 60  # ... a lane with more operations than this is busy
-LANE_BINS: Final = 120  # bins across the run of an aggregated lane
+LANE_BINS: Final = 120  # at most this many bins across the run per aggregated lane ...
+RUN_BINS: Final = 1200  # ... and about this many over all of them (at least MIN_LANE_BINS)
+MIN_LANE_BINS: Final = 24
+
+
+def lane_bins(model: ReportModel) -> int:
+    """Bins per aggregated lane: :data:`LANE_BINS`, fewer when many lanes are busy, so the
+    page and the trace stay about the same size however many hammer workers ran."""
+    per_worker = Counter(p.worker for p in model.ops)
+    busy = sum(1 for n in per_worker.values() if n > BUSY_LANE_OPS)
+    return max(MIN_LANE_BINS, min(LANE_BINS, RUN_BINS // max(1, busy)))
 
 
 def split_dense(
-    points: Sequence[OpPoint], start_ns: int, end_ns: int, *, run_ops: int
+    points: Sequence[OpPoint],
+    start_ns: int,
+    end_ns: int,
+    *,
+    run_ops: int,
+    bins: int = LANE_BINS,
 ) -> tuple[list[OpPoint], list[OpBin]]:
     """One worker lane's operations as drawn: all of them in a run of at most
     :data:`DENSE_RUN_OPS` operations (``run_ops``) or a lane of at most
     :data:`BUSY_LANE_OPS`; else every operation that was not ``ok`` (what a reader looks for)
-    plus the ``ok`` ones aggregated into :data:`LANE_BINS` bins per op across the run."""
+    plus the ``ok`` ones aggregated into ``bins`` bins per op across the run."""
     if run_ops <= DENSE_RUN_OPS or len(points) <= BUSY_LANE_OPS:
         return list(points), []
     kept = [p for p in points if p.outcome is not Outcome.OK or p.latency_ns is None]
-    width = max(1, -(-(end_ns - start_ns) // LANE_BINS))
+    width = max(1, -(-(end_ns - start_ns) // bins))
     groups: dict[tuple[str, int], list[int]] = {}
     for p in points:
         if p.outcome is Outcome.OK and p.latency_ns is not None:
-            k = min(LANE_BINS - 1, max(0, (p.invoked_ns - start_ns) // width))
+            k = min(bins - 1, max(0, (p.invoked_ns - start_ns) // width))
             groups.setdefault((p.op, k), []).append(p.latency_ns)
     worker = points[0].worker
-    bins = []
+    out: list[OpBin] = []
     for (op, k), latencies in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
         latencies.sort()
-        bins.append(
+        out.append(
             OpBin(
                 worker=worker,
                 op=op,
@@ -180,7 +196,7 @@ def split_dense(
                 max_ns=latencies[-1],
             )
         )
-    return kept, bins
+    return kept, out
 
 
 def drawn_ops(model: ReportModel) -> tuple[list[OpPoint], list[OpBin]]:
@@ -190,10 +206,15 @@ def drawn_ops(model: ReportModel) -> tuple[list[OpPoint], list[OpBin]]:
     by_worker: dict[str, list[OpPoint]] = {}
     for p in model.ops:
         by_worker.setdefault(p.worker, []).append(p)
+    count = lane_bins(model)
     for lane in model.lanes:
         if lane.worker is not None and lane.worker in by_worker:
             k, b = split_dense(
-                by_worker[lane.worker], model.start_ns, model.end_ns, run_ops=len(model.ops)
+                by_worker[lane.worker],
+                model.start_ns,
+                model.end_ns,
+                run_ops=len(model.ops),
+                bins=count,
             )
             kept += k
             bins += b

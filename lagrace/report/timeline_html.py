@@ -40,6 +40,7 @@ from lagrace.report.model import (
     ReportModel,
     drawn_ops,
     is_watcher,
+    lane_bins,
     peer_lane_key,
     split_dense,
     summary_bands,
@@ -475,7 +476,9 @@ def _worker_lane(
     every = [p for p in model.ops if p.worker == lane.worker]
     upserts = [p for p in every if p.op == "upsert"]
     top = max((p.latency_ns or 0 for p in upserts), default=0)
-    points, bins = split_dense(every, model.start_ns, model.end_ns, run_ops=len(model.ops))
+    points, bins = split_dense(
+        every, model.start_ns, model.end_ns, run_ops=len(model.ops), bins=lane_bins(model)
+    )
     if not is_watcher(lane.worker or ""):
         out += [_bin(b, sc, top, height) for b in bins]
     labels: list[str] = []
@@ -643,7 +646,8 @@ def report_data(model: ReportModel, height: int) -> dict[str, Any]:
     data = asdict(model)
     kept, bins = drawn_ops(model)
     data["ops"] = [asdict(p) for p in kept]  # dense lanes: the ok ones are in op_bins
-    data["op_bins"] = [asdict(b) for b in bins]
+    # as on the page: the watchers' ok polls are not drawn (they are in trace.json)
+    data["op_bins"] = [asdict(b) for b in bins if not is_watcher(b.worker)]
     data["extent"] = {"start_s": model.start_ns / 1e9, "end_s": model.end_ns / 1e9}
     data["layout"] = {"label_width": LABEL_WIDTH, "right_pad": RIGHT_PAD, "height": height}
     data["focus"] = _focus(model)

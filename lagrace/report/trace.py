@@ -28,6 +28,7 @@ from lagrace.report.model import (
     Band,
     OpPoint,
     ReportModel,
+    lane_bins,
     split_dense,
     summary_bands,
 )
@@ -151,12 +152,14 @@ def format_trace(model: ReportModel) -> dict[str, Any]:
             "pid": WORKERS_PID, "tid": PHASES_TID,
         })  # fmt: skip
     workers = [lane.worker for lane in model.lanes if lane.worker is not None]
+    count = lane_bins(model)
     for rank, worker in enumerate(workers, start=1):
         ops, bins = split_dense(
             [p for p in model.ops if p.worker == worker],
             model.start_ns,
             model.end_ns,
             run_ops=len(model.ops),
+            bins=count,
         )
         base = rank * 100
         used: set[int] = set()
