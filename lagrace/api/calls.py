@@ -41,10 +41,13 @@ class Call:
     params: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     note: str = ""
+    text: str = ""  # the summary, when the builder already knows it (the upsert's is cached)
 
     @property
     def summary(self) -> str:
         """``PUT /collections/c/points?wait=true points=8``: the invoke's text for people."""
+        if self.text:
+            return self.text
         return _summary(self.method, self.path, tuple(self.params.items()), self.note)
 
 
@@ -274,13 +277,14 @@ def slow_down(
 @functools.lru_cache(maxsize=256)
 def _upsert_shape(
     collection: str, wait: bool, ordering: str | None, timeout_s: int | None, count: int
-) -> tuple[str, OpArgs, Mapping[str, str], str]:
-    """Path, args, query and note of an upsert: the same for every batch of one worker."""
+) -> tuple[str, OpArgs, Mapping[str, str], str, str]:
+    """Path, args, query, note and text of an upsert: the same for every batch of a worker."""
     args = OpArgs(
         collection=collection, wait=wait, ordering=ordering, points=count, timeout_s=timeout_s
     )
     params = query(wait=wait, ordering=ordering, timeout=timeout_s)
-    return _collection_path(collection, "/points"), args, params, f"points={count}"
+    path, note = _collection_path(collection, "/points"), f"points={count}"
+    return path, args, params, note, _summary("PUT", path, tuple(params.items()), note)
 
 
 def upsert_points(
@@ -293,9 +297,10 @@ def upsert_points(
 ) -> Call:
     """``PUT /collections/{c}/points?wait=&ordering=&timeout=`` with ``{"points": [...]}``
     (``points`` as dicts, or already serialised as :class:`PointsJson`)."""
-    path, args, params, note = _upsert_shape(collection, wait, ordering, timeout_s, len(points))
+    shape = _upsert_shape(collection, wait, ordering, timeout_s, len(points))
+    path, args, params, note, text = shape
     body = points if isinstance(points, PointsJson) else {"points": list(points)}
-    return Call("upsert", "PUT", path, args, params, body, note)
+    return Call("upsert", "PUT", path, args, params, body, note, text)
 
 
 def count_points(collection: str, *, exact: bool = True) -> Call:
