@@ -391,7 +391,7 @@ def narrate(
         steps.append(
             (
                 f.from_ns,
-                f"{_who(f.node, f.peer_id)}'s requests that need its table of contents hung {how} "
+                f"{_who(f.node, f.peer_id)}'s collection requests hung {how} "
                 f"({f.hung_calls} call(s)) while its GET /cluster still answered",
             )
         )
@@ -520,7 +520,7 @@ def chain_timeline(
                 f.node,
                 f.peer_id,
                 "freeze",
-                "requests needing the table of contents hang; GET /cluster still answers",
+                "collection requests hang; GET /cluster still answers",
             )
         )
         if f.until_ns is not None:
