@@ -131,17 +131,20 @@ class OpPoint:
 
 @dataclass(frozen=True, slots=True)
 class OpBin:
-    """The ``ok`` operations ``op`` of one dense worker lane sent in [``start_ns``, ``end_ns``):
-    how many, and their latency (min, median, max)."""
+    """The operations ``op`` with one ``outcome`` of one dense worker lane sent in
+    [``start_ns``, ``end_ns``): how many, their latency (min, median, max of those that
+    completed; ``None`` when none did) and, for failures, the commonest error texts."""
 
     worker: str
     op: str
     start_ns: int
     end_ns: int
     count: int
-    min_ns: int
-    p50_ns: int
-    max_ns: int
+    min_ns: int | None
+    p50_ns: int | None
+    max_ns: int | None
+    outcome: Outcome = Outcome.OK
+    errors: tuple[tuple[str, int], ...] = ()  # (error text, count), commonest first, at most 3
 
 
 DENSE_RUN_OPS: Final = 1000  # a run with more operations draws its busy lanes aggregated
@@ -149,6 +152,7 @@ BUSY_LANE_OPS: Final = 60  # ... a lane with more operations than this is busy
 LANE_BINS: Final = 120  # at most this many bins across the run per aggregated lane ...
 RUN_BINS: Final = 1200  # ... and about this many over all of them (at least MIN_LANE_BINS)
 MIN_LANE_BINS: Final = 24
+KEPT_FAILURES: Final = 50  # an aggregated lane still draws its first failures one by one
 
 
 def lane_bins(model: ReportModel) -> int:
@@ -169,31 +173,37 @@ def split_dense(
 ) -> tuple[list[OpPoint], list[OpBin]]:
     """One worker lane's operations as drawn: all of them in a run of at most
     :data:`DENSE_RUN_OPS` operations (``run_ops``) or a lane of at most
-    :data:`BUSY_LANE_OPS`; else every operation that was not ``ok`` (what a reader looks for)
-    plus the ``ok`` ones aggregated into ``bins`` bins per op across the run."""
+    :data:`BUSY_LANE_OPS`; else the lane's first :data:`KEPT_FAILURES` operations that were
+    not ``ok`` one by one (what a reader looks for first), and everything else aggregated into
+    ``bins`` bins across the run per op and outcome (failures with their commonest errors)."""
     if run_ops <= DENSE_RUN_OPS or len(points) <= BUSY_LANE_OPS:
         return list(points), []
-    kept = [p for p in points if p.outcome is not Outcome.OK or p.latency_ns is None]
+    kept: list[OpPoint] = []
+    groups: dict[tuple[int, str, Outcome], list[OpPoint]] = {}
     width = max(1, -(-(end_ns - start_ns) // bins))
-    groups: dict[tuple[str, int], list[int]] = {}
     for p in points:
-        if p.outcome is Outcome.OK and p.latency_ns is not None:
-            k = min(bins - 1, max(0, (p.invoked_ns - start_ns) // width))
-            groups.setdefault((p.op, k), []).append(p.latency_ns)
+        if p.outcome is not Outcome.OK and len(kept) < KEPT_FAILURES:
+            kept.append(p)  # the first failures of a lane are drawn one by one
+            continue
+        k = min(bins - 1, max(0, (p.invoked_ns - start_ns) // width))
+        groups.setdefault((k, p.op, p.outcome), []).append(p)
     worker = points[0].worker
     out: list[OpBin] = []
-    for (op, k), latencies in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
-        latencies.sort()
+    for (k, op, outcome), members in sorted(groups.items(), key=lambda item: item[0]):
+        latencies = sorted(p.latency_ns for p in members if p.latency_ns is not None)
+        errors = Counter(p.error for p in members if p.error)
         out.append(
             OpBin(
                 worker=worker,
                 op=op,
                 start_ns=start_ns + k * width,
                 end_ns=min(end_ns, start_ns + (k + 1) * width),
-                count=len(latencies),
-                min_ns=latencies[0],
-                p50_ns=latencies[(len(latencies) - 1) // 2],
-                max_ns=latencies[-1],
+                count=len(members),
+                min_ns=latencies[0] if latencies else None,
+                p50_ns=latencies[(len(latencies) - 1) // 2] if latencies else None,
+                max_ns=latencies[-1] if latencies else None,
+                outcome=outcome,
+                errors=tuple(errors.most_common(3)),
             )
         )
     return kept, out

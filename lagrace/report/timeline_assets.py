@@ -75,7 +75,8 @@ ul { margin: 2px 0; padding-left: 18px; }
 .op.fail, .point.fail { stroke: #d62728; fill: #d62728; }
 .op.info, .point.info { stroke: #7b1fa2; fill: #7b1fa2; }
 .point { stroke-width: 0; fill-opacity: .8; }
-.bin { fill: #2e7d32; fill-opacity: .35; stroke: none; }
+.bin { fill-opacity: .35; stroke: none; }
+.bin.ok { fill: #2e7d32; } .bin.fail { fill: #d62728; } .bin.info { fill: #7b1fa2; }
 .marker { stroke: #222; stroke-width: .6; }
 .marker.warn { fill: #ff9800; }
 .marker.error { fill: #b71c1c; }

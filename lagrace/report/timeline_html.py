@@ -12,8 +12,8 @@ Stable hooks for tests and people: ``.lane[data-lane="peer-2"]``,
 per replica of the existing collection, ``.band.summary`` worst state of a created one,
 ``.band.absent`` not visible),
 ``.marker.warn`` / ``.error`` / ``.log`` / ``.probe`` / ``.create.sent|ack|visible``,
-``.point.ok|fail|info`` (upserts), ``.op`` (other operations), ``.bin.ok`` (a dense lane's ok
-operations aggregated per period, :func:`~lagrace.report.model.split_dense`), ``.phase``,
+``.point.ok|fail|info`` (upserts), ``.op`` (other operations), ``.bin.ok|fail|info`` (a busy
+lane's operations aggregated per period, :func:`~lagrace.report.model.split_dense`), ``.phase``,
 ``#verdict``,
 ``#disruptions``, ``#signatures``. Every string from the run is HTML-escaped.
 """
@@ -446,21 +446,25 @@ def _latency_y(latency_ns: int, top_ns: int, height: int) -> float:
 
 
 def _bin(b: OpBin, sc: _Scale, top: int, height: int) -> str:
-    """An aggregated bin of ok operations: a bar over its period from min to max latency."""
+    """An aggregated bin: a bar over its period from the min to the max latency (failures
+    that never completed at the top), its count, median and commonest errors in the tip."""
     tip = (
-        f"{b.count} {b.op} ok, sent {_ts(b.start_ns)} → {_ts(b.end_ns)}\n"
+        f"{b.count} {b.op} {b.outcome.value}, sent {_ts(b.start_ns)} → {_ts(b.end_ns)}\n"
         f"latency min {_ms(b.min_ns)}, median {_ms(b.p50_ns)}, max {_ms(b.max_ns)}"
+        + "".join(f"\n{n} x {text}" for text, n in b.errors)
     )
     if b.op == "upsert":
-        y0, y1 = _latency_y(b.max_ns, top, height), _latency_y(b.min_ns, top, height)
+        low = b.min_ns if b.min_ns is not None else top
+        y0, y1 = _latency_y(b.max_ns or top, top, height), _latency_y(low, top, height)
     else:
         y0, y1 = height / 2 - 2, height / 2 + 2
     return _el(
         "rect",
-        cls="bin ok",
+        cls=f"bin {b.outcome.value}",
         data_op=b.op,
+        data_outcome=b.outcome.value,
         data_count=b.count,
-        data_p50_ms=f"{b.p50_ns / 1e6:.3f}",
+        data_p50_ms=None if b.p50_ns is None else f"{b.p50_ns / 1e6:.3f}",
         **_span(sc, b.start_ns, b.end_ns),
         y=round(y0 - 1, 2),
         height=round(max(2.0, y1 - y0 + 2), 2),
@@ -479,8 +483,8 @@ def _worker_lane(
     points, bins = split_dense(
         every, model.start_ns, model.end_ns, run_ops=len(model.ops), bins=lane_bins(model)
     )
-    if not is_watcher(lane.worker or ""):
-        out += [_bin(b, sc, top, height) for b in bins]
+    watcher = is_watcher(lane.worker or "")
+    out += [_bin(b, sc, top, height) for b in bins if not watcher or b.outcome is not Outcome.OK]
     labels: list[str] = []
     if upserts:
         for ms in (1, 10, 100, 1000, 10000):
@@ -647,7 +651,9 @@ def report_data(model: ReportModel, height: int) -> dict[str, Any]:
     kept, bins = drawn_ops(model)
     data["ops"] = [asdict(p) for p in kept]  # dense lanes: the ok ones are in op_bins
     # as on the page: the watchers' ok polls are not drawn (they are in trace.json)
-    data["op_bins"] = [asdict(b) for b in bins if not is_watcher(b.worker)]
+    data["op_bins"] = [
+        asdict(b) for b in bins if not is_watcher(b.worker) or b.outcome is not Outcome.OK
+    ]
     data["extent"] = {"start_s": model.start_ns / 1e9, "end_s": model.end_ns / 1e9}
     data["layout"] = {"label_width": LABEL_WIDTH, "right_pad": RIGHT_PAD, "height": height}
     data["focus"] = _focus(model)

@@ -163,23 +163,24 @@ def format_trace(model: ReportModel) -> dict[str, Any]:
         )
         base = rank * 100
         used: set[int] = set()
-        for b in bins:  # a dense lane's ok operations: counters per bin, not a slice each
-            events += [
-                {
-                    "name": f"{worker} {b.op} ok/s", "cat": "op.ok.rate", "ph": "C",
-                    "ts": _us(b.start_ns), "pid": WORKERS_PID, "tid": base,
-                    "args": {"ok": round(b.count * 1e9 / max(1, b.end_ns - b.start_ns), 1)},
-                },
-                {
-                    "name": f"{worker} {b.op} latency ms", "cat": "op.ok.latency", "ph": "C",
-                    "ts": _us(b.start_ns), "pid": WORKERS_PID, "tid": base,
+        for b in bins:  # a busy lane: counters per bin, not a slice per operation
+            name = f"{worker} {b.op} {b.outcome.value}"
+            rate = round(b.count * 1e9 / max(1, b.end_ns - b.start_ns), 1)
+            events.append({
+                "name": f"{name}/s", "cat": f"op.{b.outcome.value}.rate", "ph": "C",
+                "ts": _us(b.start_ns), "pid": WORKERS_PID, "tid": base,
+                "args": {b.outcome.value: rate},
+            })  # fmt: skip
+            if b.min_ns is not None and b.p50_ns is not None and b.max_ns is not None:
+                events.append({
+                    "name": f"{name} latency ms", "cat": f"op.{b.outcome.value}.latency",
+                    "ph": "C", "ts": _us(b.start_ns), "pid": WORKERS_PID, "tid": base,
                     "args": {
                         "min": round(b.min_ns / 1e6, 3),
                         "median": round(b.p50_ns / 1e6, 3),
                         "max": round(b.max_ns / 1e6, 3),
                     },
-                },
-            ]  # fmt: skip
+                })  # fmt: skip
         for op, k in _assign_tracks(ops, model.end_ns):
             tid = base + k
             if tid not in used:

@@ -13,6 +13,7 @@ from lagrace.events import Outcome
 from lagrace.report.model import (
     BUSY_LANE_OPS,
     DENSE_RUN_OPS,
+    KEPT_FAILURES,
     LANE_BINS,
     OpPoint,
     ReportModel,
@@ -50,16 +51,32 @@ def test_small_runs_and_quiet_lanes_are_drawn_whole() -> None:
     assert split_dense(few, 0, 5_000 * MS, run_ops=10 * DENSE_RUN_OPS) == (few, [])
 
 
-def test_busy_lane_keeps_every_failure_and_bins_the_ok_ones() -> None:
-    """Non-ok operations stay; ok ones are counted into at most LANE_BINS bins."""
+def test_busy_lane_keeps_its_first_failures_and_bins_the_rest() -> None:
+    """The first KEPT_FAILURES non-ok operations stay; the rest is counted into bins."""
     ops = _ops("hammer-0", 5_000, every=50)
     kept, bins = split_dense(ops, 0, 50_000 * MS, run_ops=5_000)
-    assert kept == [p for p in ops if p.outcome is not Outcome.OK]
-    assert len(bins) <= LANE_BINS
+    failed = [p for p in ops if p.outcome is not Outcome.OK]
+    assert kept == failed[:KEPT_FAILURES]
     assert sum(b.count for b in bins) == 5_000 - len(kept)
-    assert all(b.min_ns <= b.p50_ns <= b.max_ns for b in bins)
-    assert min(b.min_ns for b in bins) == 1 * MS
-    assert max(b.max_ns for b in bins) == 7 * MS
+    ok = [b for b in bins if b.outcome is Outcome.OK]
+    assert len(ok) <= LANE_BINS
+    assert sum(b.count for b in bins if b.outcome is Outcome.FAIL) == len(failed) - KEPT_FAILURES
+    assert all(b.min_ns is not None and b.min_ns <= (b.p50_ns or 0) <= (b.max_ns or 0) for b in ok)
+    assert min(b.min_ns or 0 for b in ok) == 1 * MS
+    assert max(b.max_ns or 0 for b in ok) == 7 * MS
+
+
+def test_binned_failures_keep_their_commonest_errors() -> None:
+    """A bin of failures counts its error texts, commonest first (at most three)."""
+    ops = [
+        replace(p, outcome=Outcome.FAIL, error=f"e{i % 4 if i % 2 else 0}")
+        for i, p in enumerate(_ops("hammer-0", 2_000))
+    ]
+    _, bins = split_dense(ops, 0, 20_000 * MS, run_ops=2_000, bins=1)
+    (one,) = bins
+    assert one.count == 2_000 - KEPT_FAILURES
+    assert one.errors[0][0] == "e0"
+    assert len(one.errors) == 3
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +93,13 @@ def test_large_run_html_draws_bins_and_keeps_failures(big: ReportModel) -> None:
     html = format_report_html(big)
     assert html.count('class="bin ok"') > 0
     failed = sum(1 for p in big.ops if p.op == "upsert" and p.outcome is Outcome.FAIL)
+    assert failed <= KEPT_FAILURES + 2  # the race's own failures plus the busy lane's
     assert html.count('class="point fail"') == failed
     data = json.loads(re.search(r'id="report-data">(.*?)</script>', html, re.S).group(1))  # type: ignore[union-attr]
     kept, bins = drawn_ops(big)
     assert len(data["ops"]) == len(kept) < len(big.ops)
-    assert len(data["op_bins"]) == len([b for b in bins if not b.worker.startswith("watch-")])
+    shown = [b for b in bins if not b.worker.startswith("watch-") or b.outcome is not Outcome.OK]
+    assert len(data["op_bins"]) == len(shown)
 
 
 def test_large_run_trace_has_counters_for_the_busy_lane(big: ReportModel) -> None:
