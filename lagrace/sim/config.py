@@ -36,7 +36,7 @@ class SimConfig:
     staging: bool = True
     grpc_timeout_ms: int = 60_000
     hop_ms: float = 5.0
-    update_apply_ms: float = 10.0
+    update_apply_ms: float = 50.0
     update_rate_limit: int = 2
     create_apply_ms: float = 230.0
     create_guarded_ms: float = 130.0

@@ -71,7 +71,7 @@ async def test_strong_writes_through_the_lagging_peer_disrupt_the_existing_colle
     disrupted = 0
     for attempt in range(3):
         async with SimCluster.start(replace(_config(tmp_path / str(attempt)), seed=attempt)) as c:
-            spec = RaceSpec(ordering="strong", through="lagging", settle_s=THAW_S)
+            spec = RaceSpec(ordering="strong", through="lagging", settle_s=THAW_S + 6)
             async with asyncio.TaskGroup() as group:
                 race = group.create_task(run_race(c, spec))
                 frozen_view = group.create_task(_frozen_cluster_view(c, LAGGING))
@@ -123,7 +123,9 @@ async def test_strong_round_robin_freezes_peers_and_gives_the_first_warn(tmp_pat
     several_frozen = warned = False
     for attempt in range(4):
         async with SimCluster.start(replace(_config(tmp_path / str(attempt)), seed=attempt)) as c:
-            spec = RaceSpec(ordering="strong", through="all", rate=40, creates=2, settle_s=THAW_S)
+            spec = RaceSpec(
+                ordering="strong", through="all", rate=40, creates=2, settle_s=THAW_S + 6
+            )
             seen = await run_race(c, spec)
         several_frozen |= seen.disrupted and len(frozen_nodes(seen)) >= 2
         warned |= seen.log_has(DEAD_ECHO)
