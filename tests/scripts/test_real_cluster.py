@@ -52,14 +52,15 @@ def test_run_cluster_and_the_shell_reproduction_on_real_qdrant(tmp_path: Path) -
         repro = run_script(
             [
                 str(SCRIPTS / "test_consensus_lag_bug.sh"),
-                *("--cluster-dir", str(cluster_dir), "--duration", "5", "--settle", "60"),
+                *("--cluster-dir", str(cluster_dir), "--duration", "5", "--settle", "120"),
                 "--quiet",
             ],
             env,
             cwd=tmp_path,
             timeout=420,
         )
-        assert repro.returncode in (0, 1), repro.stdout + repro.stderr
+        # reproduced, not, or (the pile-up's freeze outlasting the settle bound) inconclusive
+        assert repro.returncode in (0, 1, 2), repro.stdout + repro.stderr
         assert "verdict: " in repro.stdout
         assert "test_slow_down sent through node 1" in repro.stdout
     finally:
