@@ -152,15 +152,25 @@ BUSY_LANE_OPS: Final = 60  # ... a lane with more operations than this is busy
 LANE_BINS: Final = 120  # at most this many bins across the run per aggregated lane ...
 RUN_BINS: Final = 1200  # ... and about this many over all of them (at least MIN_LANE_BINS)
 MIN_LANE_BINS: Final = 24
-KEPT_FAILURES: Final = 50  # an aggregated lane still draws its first failures one by one
+KEPT_FAILURES: Final = 50  # an aggregated lane still draws its first failures one by one ...
+RUN_KEPT_FAILURES: Final = 400  # ... about this many over all of them (at least 10 a lane)
+
+
+def _busy_lanes(model: ReportModel) -> int:
+    per_worker = Counter(p.worker for p in model.ops)
+    return max(1, sum(1 for n in per_worker.values() if n > BUSY_LANE_OPS))
 
 
 def lane_bins(model: ReportModel) -> int:
     """Bins per aggregated lane: :data:`LANE_BINS`, fewer when many lanes are busy, so the
     page and the trace stay about the same size however many hammer workers ran."""
-    per_worker = Counter(p.worker for p in model.ops)
-    busy = sum(1 for n in per_worker.values() if n > BUSY_LANE_OPS)
-    return max(MIN_LANE_BINS, min(LANE_BINS, RUN_BINS // max(1, busy)))
+    return max(MIN_LANE_BINS, min(LANE_BINS, RUN_BINS // _busy_lanes(model)))
+
+
+def lane_kept_failures(model: ReportModel) -> int:
+    """Failures an aggregated lane draws one by one: :data:`KEPT_FAILURES`, fewer when many
+    lanes are busy (:data:`RUN_KEPT_FAILURES` over all of them, at least 10 a lane)."""
+    return max(10, min(KEPT_FAILURES, RUN_KEPT_FAILURES // _busy_lanes(model)))
 
 
 def split_dense(
@@ -170,10 +180,11 @@ def split_dense(
     *,
     run_ops: int,
     bins: int = LANE_BINS,
+    keep: int = KEPT_FAILURES,
 ) -> tuple[list[OpPoint], list[OpBin]]:
     """One worker lane's operations as drawn: all of them in a run of at most
     :data:`DENSE_RUN_OPS` operations (``run_ops``) or a lane of at most
-    :data:`BUSY_LANE_OPS`; else the lane's first :data:`KEPT_FAILURES` operations that were
+    :data:`BUSY_LANE_OPS`; else the lane's first ``keep`` operations that were
     not ``ok`` one by one (what a reader looks for first), and everything else aggregated into
     ``bins`` bins across the run per op and outcome (failures with their commonest errors)."""
     if run_ops <= DENSE_RUN_OPS or len(points) <= BUSY_LANE_OPS:
@@ -182,7 +193,7 @@ def split_dense(
     groups: dict[tuple[int, str, Outcome], list[OpPoint]] = {}
     width = max(1, -(-(end_ns - start_ns) // bins))
     for p in points:
-        if p.outcome is not Outcome.OK and len(kept) < KEPT_FAILURES:
+        if p.outcome is not Outcome.OK and len(kept) < keep:
             kept.append(p)  # the first failures of a lane are drawn one by one
             continue
         k = min(bins - 1, max(0, (p.invoked_ns - start_ns) // width))
@@ -216,7 +227,7 @@ def drawn_ops(model: ReportModel) -> tuple[list[OpPoint], list[OpBin]]:
     by_worker: dict[str, list[OpPoint]] = {}
     for p in model.ops:
         by_worker.setdefault(p.worker, []).append(p)
-    count = lane_bins(model)
+    count, keep = lane_bins(model), lane_kept_failures(model)
     for lane in model.lanes:
         if lane.worker is not None and lane.worker in by_worker:
             k, b = split_dense(
@@ -225,6 +236,7 @@ def drawn_ops(model: ReportModel) -> tuple[list[OpPoint], list[OpBin]]:
                 model.end_ns,
                 run_ops=len(model.ops),
                 bins=count,
+                keep=keep,
             )
             kept += k
             bins += b

@@ -41,6 +41,7 @@ from lagrace.report.model import (
     drawn_ops,
     is_watcher,
     lane_bins,
+    lane_kept_failures,
     peer_lane_key,
     split_dense,
     summary_bands,
@@ -481,7 +482,12 @@ def _worker_lane(
     upserts = [p for p in every if p.op == "upsert"]
     top = max((p.latency_ns or 0 for p in upserts), default=0)
     points, bins = split_dense(
-        every, model.start_ns, model.end_ns, run_ops=len(model.ops), bins=lane_bins(model)
+        every,
+        model.start_ns,
+        model.end_ns,
+        run_ops=len(model.ops),
+        bins=lane_bins(model),
+        keep=lane_kept_failures(model),
     )
     watcher = is_watcher(lane.worker or "")
     out += [_bin(b, sc, top, height) for b in bins if not watcher or b.outcome is not Outcome.OK]

@@ -29,6 +29,7 @@ from lagrace.report.model import (
     OpPoint,
     ReportModel,
     lane_bins,
+    lane_kept_failures,
     split_dense,
     summary_bands,
 )
@@ -152,7 +153,7 @@ def format_trace(model: ReportModel) -> dict[str, Any]:
             "pid": WORKERS_PID, "tid": PHASES_TID,
         })  # fmt: skip
     workers = [lane.worker for lane in model.lanes if lane.worker is not None]
-    count = lane_bins(model)
+    count, keep = lane_bins(model), lane_kept_failures(model)
     for rank, worker in enumerate(workers, start=1):
         ops, bins = split_dense(
             [p for p in model.ops if p.worker == worker],
@@ -160,6 +161,7 @@ def format_trace(model: ReportModel) -> dict[str, Any]:
             model.end_ns,
             run_ops=len(model.ops),
             bins=count,
+            keep=keep,
         )
         base = rank * 100
         used: set[int] = set()
