@@ -5,9 +5,10 @@
    second, as in a run) at ``--rate`` upserts/s with ``--workers`` workers for ``--minutes``
    against the canned endpoint (:mod:`bench.endpoint`), sampling the generator's RSS every
    ``--every`` seconds. Growth is measured from the first sample after ``--settle`` seconds
-   (imports, pools and the allocator's arenas are warm) to the last. ``--compare`` also runs
-   the same load for the same time with a recorder that keeps every event (no sink: what
-   lagrace did before the recorder was bounded).
+   (imports, connection pools and the allocator's arenas are warm, and a backlog of in-flight
+   sends, bounded per worker, has built up when the machine cannot keep the rate) to the
+   last. ``--compare`` also runs the same load for the same time with a recorder that keeps
+   every event (no sink: what lagrace did before the recorder was bounded).
 2. Run directory: ``lagrace run`` against its simulated cluster (a model of Qdrant on the same
    machine; only the files' sizes matter here) with ``--run-rate`` upserts/s, then the size of
    each part per 1,000 operations (every invoke: the hammer's upserts, the watchers' polls,
@@ -31,7 +32,8 @@ from lagrace.events import Invoke
 from lagrace.history import read_history
 
 
-def _rss(args: argparse.Namespace, url: str, record: str) -> list[tuple[float, int]]:
+def _rss(args: argparse.Namespace, url: str, record: str) -> tuple[list[tuple[float, int]], int]:
+    """RSS samples (seconds, KiB) of one long run and how many upserts were answered ok."""
     argv = py_load(
         "lagrace", "--url", url, "--mode", "open", "--rate", str(args.rate),
         "--workers", str(args.workers), "--seconds", str(args.minutes * 60),
@@ -39,7 +41,7 @@ def _rss(args: argparse.Namespace, url: str, record: str) -> list[tuple[float, i
         "--rss-every", str(args.every), "--gzip", "--no-readback",
     )  # fmt: skip
     result = run_load(argv, args.minutes * 60 + 300)
-    return [(float(t), int(kib)) for t, kib in result["rss_kib"]]
+    return [(float(t), int(kib)) for t, kib in result["rss_kib"]], int(result["ok"])
 
 
 def _growth(samples: list[tuple[float, int]], settle_s: float) -> tuple[int, int, float]:
@@ -48,12 +50,14 @@ def _growth(samples: list[tuple[float, int]], settle_s: float) -> tuple[int, int
     return first, last, 100.0 * (last - first) / first
 
 
-def _print_rss(name: str, samples: list[tuple[float, int]], settle_s: float) -> None:
+def _print_rss(name: str, run: tuple[list[tuple[float, int]], int], settle_s: float) -> None:
+    samples, ok = run
     first, last, pct = _growth(samples, settle_s)
     peak = max(kib for _, kib in samples)
     print(
         f"  {name:26} RSS {first / 1024:7.1f} MiB at {settle_s:g} s -> {last / 1024:7.1f} MiB "
-        f"at the end ({pct:+.1f}%), peak {peak / 1024:.1f} MiB"
+        f"at the end ({pct:+.1f}%), peak {peak / 1024:.1f} MiB; {ok} upserts ok "
+        f"({ok / max(1.0, samples[-1][0]):.0f}/s over the run)"
     )
     step = max(1, len(samples) // 10)
     print("    " + "  ".join(f"{t:.0f}s:{kib / 1024:.0f}" for t, kib in samples[::step]))
@@ -64,7 +68,7 @@ def _run_dir(args: argparse.Namespace) -> None:
         argv = [
             sys.executable, "-m", "lagrace", "run", "--quiet", "--runs-dir", tmp,
             "--slow-down", "4", "--workers", str(args.run_workers), "--rate", str(args.run_rate),
-            "--time-limit", "60", "--settle", "30",
+            "--time-limit", "60", "--settle", "30", *args.run_extra.split(),
         ]  # fmt: skip
         done = subprocess.run(  # noqa: S603  # our own CLI, on loopback (the simulated cluster)
             argv, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
@@ -83,8 +87,8 @@ def _run_dir(args: argparse.Namespace) -> None:
         total = sum(parts.values())
         print(
             f"2. run directory of `lagrace run --workers {args.run_workers} --rate "
-            f"{args.run_rate}` (simulated cluster): {ops} operations ({upserts} upserts), "
-            f"{len(history)} events, {total / 1e6:.2f} MB"
+            f"{args.run_rate:g} {args.run_extra}` (simulated cluster): {ops} operations "
+            f"({upserts} upserts), {len(history)} events, {total / 1e6:.2f} MB"
         )
         for name, size in sorted(parts.items(), key=lambda kv: -kv[1]):
             print(
@@ -108,11 +112,17 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=64)
     ap.add_argument("--tail-lines", type=float, default=200.0)
     ap.add_argument("--every", type=float, default=5.0, help="seconds between RSS samples")
-    ap.add_argument("--settle", type=float, default=30.0, help="growth is measured from here")
+    ap.add_argument("--settle", type=float, default=60.0, help="growth is measured from here")
     ap.add_argument("--compare", action="store_true", help="also a recorder keeping every event")
     ap.add_argument("--skip-run", action="store_true", help="no lagrace run (run directory)")
     ap.add_argument("--run-rate", type=float, default=400.0)
     ap.add_argument("--run-workers", type=int, default=16)
+    ap.add_argument(
+        "--run-extra",
+        default="",
+        help="more `lagrace run` options, e.g. "
+        "'--hammer-peers round-robin' (writes through every peer, not the lagging one)",
+    )
     args = ap.parse_args()
     ensure_tools()
     print(machine().line())
