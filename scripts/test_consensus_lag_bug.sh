@@ -18,7 +18,8 @@
 # 4. --create-offset seconds later (default 1) creates new_collection through node 1;
 # 5. every --interval seconds (default 0.5) reads GET /collections/existing_collection/cluster on
 #    every node and greps the logs (if given) for the two WARNs, until the lag is over and the
-#    cluster has settled (all Active, same commit), or --settle seconds (default 60) after the lag;
+#    cluster has settled (all Active, same commit, nothing pending, for 5 s), or --settle seconds
+#    (default 60) after the lag;
 # 6. prints a timeline and the verdict, and deletes both collections unless --keep.
 #    (Events are also shown live on stderr as they happen, unless --quiet.)
 #
@@ -380,6 +381,9 @@ for k in range(1, n + 1):
     _, raft = load(f"raft-{k}")
     try:
         commit = str(raft["raft_info"]["commit"])
+        # a peer with operations pending is still applying (or frozen inside one): not settled
+        if raft["raft_info"].get("pending_operations", 0):
+            commit = "-"
     except (KeyError, TypeError):
         commit = "-"
     text = ",".join(f"{s}:{p}={st}" for s, p, st in sorted(states)) or "-"
@@ -419,16 +423,20 @@ event "every replica of $EXISTING is Active in every node's view"
 # upserts (bounded)
 
 RUN_BOUND_S=$(awk -v d="$DURATION" -v s="$SETTLE" 'BEGIN { printf "%d", d + s + 60 }')
+CALM_POLLS=$(awk -v i="$INTERVAL" 'BEGIN { n = int(5 / i + 0.999); print (n < 2 ? 2 : n) }')
 
-# each loop sends one write every WORKERS/RATE seconds (closed loop: a write that hangs in a
-# frozen peer holds its loop, as a client would be held); a write may take Qdrant's internal
-# timeouts to answer (~21 s with grpc_timeout_ms 5000), so curl waits up to 240 s: a client that
-# gave up earlier would drop the request and its table-of-contents guard with it
-PACE_S=$(awk -v w="$WORKERS" -v r="$RATE" 'BEGIN { printf "%.3f", (w > 0 ? w : 1) / r }')
+# each loop's i-th write is due at start + i * WORKERS/RATE seconds, the same schedule for every
+# loop (so the writes go out in bursts, as lagrace's open-loop hammer sends them) and kept
+# whatever the answers take (a late loop sends at once); a write that hangs in a frozen peer
+# still holds its loop, as a client would be held. A write may take Qdrant's internal timeouts
+# to answer (~21 s with grpc_timeout_ms 5000), so curl waits up to 240 s: a client that gave up
+# earlier would drop the request and its table-of-contents guard with it
+PACE_MS=$(awk -v w="$WORKERS" -v r="$RATE" 'BEGIN { printf "%d", 1000 * (w > 0 ? w : 1) / r }')
 
 upsert_loop() { # worker
-    local w=$1 i=0 k code ms points j id
-    local end=$((SECONDS + RUN_BOUND_S))
+    local w=$1 i=0 k code ms points j id due wait_ms
+    local end=$((SECONDS + RUN_BOUND_S)) start
+    start=$(now_ms)
     while [[ ! -e $WORK/stop ]] && ((SECONDS < end)); do
         if [[ $THROUGH == round-robin ]]; then k=$(((i + w) % N + 1)); else k=$THROUGH; fi
         points=""
@@ -445,7 +453,9 @@ upsert_loop() { # worker
             echo "$ms fail $k $code $(error_text "$WORK/up-$w" | head -c 160)" >>"$WORK/upserts-$w"
         fi
         i=$((i + 1))
-        sleep "$PACE_S"
+        due=$((start + i * PACE_MS))
+        wait_ms=$((due - $(now_ms)))
+        if ((wait_ms > 0)); then sleep "$(printf '%d.%03d' $((wait_ms / 1000)) $((wait_ms % 1000)))"; fi
     done
 }
 
@@ -582,9 +592,10 @@ while ((!SLOW_FAILED)); do
     fi
     if ((ms - SLOW_MS >= DURATION_MS && CREATE_DONE && all_active && same_commit)); then
         CALM=$((CALM + 1))
-        if ((CALM >= 2)); then
+        # held for 5 s: a peer that woke may freeze on the create a moment later (notes §4.8)
+        if ((CALM >= CALM_POLLS)); then
             SETTLED=1
-            event "settled: the lag is over, $NEW's create returned, every replica of $EXISTING Active everywhere, same commit on every node"
+            event "settled: the lag is over, $NEW's create returned, every replica of $EXISTING Active everywhere, same commit and nothing pending on every node, for 5 s"
             break
         fi
     else
