@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -79,6 +80,31 @@ class RunDir:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise RunDirError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temp file + rename); :class:`RunDirError` if not."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise RunDirError(f"cannot write {path}: {exc.strerror}") from exc
+    return path
+
+
+def create_stamped_dir(
+    parent: Path, name: str, unix_ns: int, *, what: str, subdirs: tuple[str, ...] = ()
+) -> Path:
+    """Make ``parent/<name>/<UTC stamp>-<6 hex>/`` and its ``subdirs`` (a hunt's, a suite's)."""
+    path = parent / name / f"{format_utc_compact(unix_ns)}-{secrets.token_hex(3)}"
+    try:
+        path.mkdir(parents=True, exist_ok=False)
+        for sub in subdirs:
+            (path / sub).mkdir()
+    except OSError as exc:
+        raise RunDirError(f"cannot create {what} directory {path}: {exc.strerror}") from exc
+    return path
 
 
 def create_run_dir(runs_dir: Path, scenario: str, run_id: str, unix_ns: int) -> RunDir:

@@ -65,3 +65,19 @@ def test_history_is_gzip_for_new_runs_and_plain_for_old_ones(tmp_path: Path) -> 
     assert open_run_dir(run.path).history.name == "history.jsonl"
     (run.path / "history.jsonl.gz").write_bytes(b"")
     assert run.history.name == "history.jsonl.gz"
+
+
+def test_stamped_dirs_and_atomic_text(tmp_path: Path) -> None:
+    """A hunt's or suite's directory: stamped, with its subdirectories; files written whole;
+    a parent that is a file is one RunDirError naming what was being made."""
+    from lagrace.store import create_stamped_dir, write_text_atomic
+
+    made = create_stamped_dir(tmp_path, "h", 1_767_225_600 * 10**9, what="hunt", subdirs=("a",))
+    assert made.parent == tmp_path / "h"
+    assert made.name.startswith("20260101T000000Z-")
+    assert (made / "a").is_dir()
+    assert write_text_atomic(made / "x.md", "hello").read_text() == "hello"
+    assert not list(made.glob(".*.tmp"))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RunDirError, match="cannot create hunt directory"):
+        create_stamped_dir(tmp_path / "file", "h", 0, what="hunt")

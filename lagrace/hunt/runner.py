@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any, Final
 
 from lagrace.analysis.findings import Verdict
 from lagrace.api.client import HttpNodeClient
-from lagrace.clock import Clock, SystemClock, format_utc_compact
+from lagrace.clock import Clock, SystemClock
 from lagrace.errors import LagraceError, RunDirError, UsageError
 from lagrace.history import JsonlSink, Recorder
 from lagrace.hunt.clean import CleanApi, Cleanliness, delete_leftovers, wait_clean
@@ -53,6 +51,7 @@ from lagrace.hunt.window import HuntResult, summarise
 from lagrace.orchestrate import run_scenario
 from lagrace.runner import ProgressSink
 from lagrace.scenario import Scenario, scenario_to_json, validate, with_overrides
+from lagrace.store import create_stamped_dir, write_text_atomic
 
 PRE_CLEAN_S: Final = 30.0  # how long a trial waits for a clean cluster before it is discarded
 RECOVER_S: Final = 180.0  # default bound for the cluster to come back clean after a trial
@@ -86,26 +85,14 @@ class HuntDir:
 
     def write_text(self, name: str, text: str) -> Path:
         """Write a file of the hunt atomically."""
-        path = self.path / name
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise RunDirError(f"cannot write {path}: {exc.strerror}") from exc
-        return path
+        return write_text_atomic(self.path / name, text)
 
 
 def create_hunt_dir(hunts_dir: Path, name: str, unix_ns: int) -> HuntDir:
     """Make ``hunts_dir/<name>/<stamp>-<hunt id>/`` with ``trials/`` and ``plots/``."""
-    path = hunts_dir / name / f"{format_utc_compact(unix_ns)}-{secrets.token_hex(3)}"
-    try:
-        path.mkdir(parents=True, exist_ok=False)
-        (path / "trials").mkdir()
-        (path / "plots").mkdir()
-    except OSError as exc:
-        raise RunDirError(f"cannot create hunt directory {path}: {exc.strerror}") from exc
-    return HuntDir(path)
+    return HuntDir(
+        create_stamped_dir(hunts_dir, name, unix_ns, what="hunt", subdirs=("trials", "plots"))
+    )
 
 
 def scenario_from_json(obj: Mapping[str, Any]) -> Scenario:

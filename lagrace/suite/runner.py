@@ -19,21 +19,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from lagrace.api.client import HttpNodeClient
-from lagrace.clock import Clock, SystemClock, format_rfc3339, format_utc_compact
-from lagrace.errors import LagraceError, RunDirError
+from lagrace.clock import Clock, SystemClock, format_rfc3339
+from lagrace.errors import LagraceError
 from lagrace.history import JsonlSink, Recorder
 from lagrace.hunt.clean import CleanApi, Cleanliness, delete_leftovers, wait_clean
 from lagrace.orchestrate import run_scenario
 from lagrace.runner import ProgressSink
 from lagrace.scenario import Scenario, validate, with_overrides
+from lagrace.store import create_stamped_dir, write_text_atomic
 from lagrace.suite.catalogue import CatalogueEntry
 from lagrace.suite.found import Cell, classify, kinds_of
 from lagrace.suite.matrix import (
@@ -66,24 +65,12 @@ class SuiteDir:
 
     def write_text(self, name: str, text: str) -> Path:
         """Write a file of the suite atomically."""
-        path = self.path / name
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise RunDirError(f"cannot write {path}: {exc.strerror}") from exc
-        return path
+        return write_text_atomic(self.path / name, text)
 
 
 def create_suite_dir(suites_dir: Path, name: str, unix_ns: int) -> SuiteDir:
     """Make ``suites_dir/<name>/<stamp>-<suite id>/runs/``."""
-    path = suites_dir / name / f"{format_utc_compact(unix_ns)}-{secrets.token_hex(3)}"
-    try:
-        (path / "runs").mkdir(parents=True, exist_ok=False)
-    except OSError as exc:
-        raise RunDirError(f"cannot create suite directory {path}: {exc.strerror}") from exc
-    return SuiteDir(path)
+    return SuiteDir(create_stamped_dir(suites_dir, name, unix_ns, what="suite", subdirs=("runs",)))
 
 
 def run_seed(seed: int, scenario: str, index: int) -> int:
