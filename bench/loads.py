@@ -3,8 +3,8 @@
 Each prints one JSON line of results on stdout and exits; the benchmark scripts pin it to the
 generator core and compare. Loads:
 
-* ``lagrace``: lagrace's own upsert hammer (:func:`lagrace.workers.hammer`) through its real
-  client (:class:`~lagrace.api.client.HttpNodeClient`), :class:`~lagrace.history.Recorder` and
+* ``lagrace``: lagrace's own upsert hammer (:func:`lagrace.race.workers.hammer`) through its real
+  client (:class:`~lagrace.api.client.HttpNodeClient`), :class:`~lagrace.recorder.Recorder` and
   history sink with its flusher, as in a run. ``--record sink`` (as a run), ``memory`` (no
   sink) or ``off`` (events are built but neither kept nor written); ``--mode closed`` (as fast
   as answers come) or ``open --rate R`` (scheduled sends: lateness is measured from the
@@ -34,14 +34,15 @@ import aiohttp
 
 from lagrace import loop as loops
 from lagrace.api.client import HttpNodeClient
-from lagrace.clock import SystemClock, sleep_until
+from lagrace.clock import SystemClock
 from lagrace.events import Event, Invoke
-from lagrace.history import JsonlSink, Recorder, read_history, run_flusher
+from lagrace.history import read_history
 from lagrace.plan import NodeRef, Plan, make_points
+from lagrace.race.tailer import LogTail, tail_log
+from lagrace.race.watchers import WatchState, watch_node
+from lagrace.race.workers import RaceContext, hammer
+from lagrace.recorder import JsonlSink, Recorder, run_flusher
 from lagrace.scenario import Scenario, with_overrides
-from lagrace.tailer import LogTail, tail_log
-from lagrace.watchers import WatchState, watch_node
-from lagrace.workers import RaceContext, hammer
 
 COLLECTION = "bench_collection"
 
@@ -198,7 +199,7 @@ async def timers_load(args: argparse.Namespace) -> dict[str, Any]:
         start, seq = clock.now_ns(), 0
         while not stop.is_set():
             intended = start + seq * period_ns
-            await sleep_until(clock, intended)
+            await clock.sleep_until(intended)
             await asyncio.sleep(0)  # the hammer starts each send in a new task
             if window.get("i0", 1 << 62) <= intended < window.get("i1", 1 << 62):
                 late.append((clock.now_ns() - intended) / 1e6)

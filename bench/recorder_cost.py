@@ -2,7 +2,7 @@
 
 1. In process: the client's two events per upsert (an invoke and its completion, with the
    typed args and texts a run records) recorded ``--events`` times into a
-   :class:`~lagrace.history.Recorder`, then flushed: the time to record (on the request path)
+   :class:`~lagrace.recorder.Recorder`, then flushed: the time to record (on the request path)
    and to encode + compress + write (in the flusher), per event, for the gzip sink of a run,
    the plain JSONL sink, and no sink; plus the generic JSON encoder for reference.
 2. Against the canned endpoint (:mod:`bench.endpoint`): the closed-loop hammer with recording
@@ -26,7 +26,7 @@ from lagrace.api import calls
 from lagrace.api.calls import PointsJson, record_invoke
 from lagrace.clock import SystemClock
 from lagrace.events import Outcome, event_to_json
-from lagrace.history import JsonlSink, Recorder
+from lagrace.recorder import JsonlSink, Recorder
 
 RESPONSE = '{"operation_id":123456,"status":"completed"}'
 

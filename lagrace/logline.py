@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from lagrace.clock import format_rfc3339, parse_rfc3339
+from lagrace.timebase import format_rfc3339, parse_rfc3339
 
 Level = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 LEVELS: Final[tuple[Level, ...]] = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")

@@ -16,3 +16,11 @@ def run(coro: Coroutine[Any, Any, T], loop: str = "uvloop") -> T:
     if loop == "uvloop":
         return uvloop.run(coro)
     return asyncio.run(coro)
+
+
+def uncancel_current() -> None:
+    """Take back the cancellation that interrupted the running task: the caller handles the
+    interruption (wraps the run up) instead of propagating it (``Task.uncancel``)."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()

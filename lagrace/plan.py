@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from lagrace.clock import NS_PER_S
 from lagrace.errors import ScenarioError, UnknownPeerError
 from lagrace.scenario import Scenario
+from lagrace.timebase import NS_PER_S
 
 DEDUPE_STEP_S: Final = 0.001  # Qdrant merges identical in-flight proposals: vary the duration
 

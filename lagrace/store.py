@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from lagrace.clock import format_utc_compact
 from lagrace.errors import RunDirError
+from lagrace.timebase import format_utc_compact
 
 HISTORY: Final = "history.jsonl.gz"
 HISTORY_PLAIN: Final = "history.jsonl"  # older run directories

@@ -73,7 +73,7 @@ from lagrace.errors import LagraceError, UsageError  # noqa: E402
 from lagrace.exitcodes import EXIT_CODES_HELP, ExitCode  # noqa: E402
 from lagrace.logsetup import configure_logging  # noqa: E402
 from lagrace.loop import run as run_on_loop  # noqa: E402
-from lagrace.orchestrate import RunOutcome, run_scenario  # noqa: E402
+from lagrace.race.orchestrate import RunOutcome, run_scenario  # noqa: E402
 from lagrace.render.terminal import format_timeline, format_verdict  # noqa: E402
 from lagrace.scenario import Scenario, validate, with_overrides  # noqa: E402
 

@@ -24,7 +24,8 @@ from lagrace.events import (
     event_from_json,
     event_to_json,
 )
-from lagrace.history import JsonlSink, Recorder, read_history
+from lagrace.history import read_history
+from lagrace.recorder import JsonlSink, Recorder
 
 
 def _record_some(recorder: Recorder, clock: ManualClock) -> None:
@@ -145,7 +146,7 @@ WRITER = textwrap.dedent(
     import asyncio, sys
     from pathlib import Path
     from lagrace.clock import SystemClock
-    from lagrace.history import JsonlSink, Recorder, run_flusher
+    from lagrace.recorder import JsonlSink, Recorder, run_flusher
 
     async def main() -> None:
         recorder = Recorder(SystemClock(), JsonlSink(Path(sys.argv[1])))

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from lagrace.clock import NS_PER_S
 from lagrace.errors import ScenarioError, UnknownPeerError
 from lagrace.plan import NodeRef, hammer_node, hammer_wait, make_plan, make_points, resolve_node
 from lagrace.scenario import Scenario, with_overrides
+from lagrace.timebase import NS_PER_S
 
 NODES = (
     NodeRef(1, "http://127.0.0.1:1", 7001),

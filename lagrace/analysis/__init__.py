@@ -9,7 +9,7 @@ Detectors, one module each: :mod:`~lagrace.analysis.signatures` (the symptom WAR
 :mod:`~lagrace.analysis.disruptions` (replicas leaving Active), :mod:`~lagrace.analysis.writes`
 (upserts by outcome), :mod:`~lagrace.analysis.lag` (did the lag take hold, did it converge);
 :mod:`~lagrace.analysis.verdict` merges them, :mod:`~lagrace.analysis.timeline` lines them up.
-:mod:`~lagrace.analysis.builders` builds literal histories for tests and scripts.
+:mod:`~lagrace.testing.histories` builds literal histories for tests and scripts.
 """
 
 from lagrace.analysis.inputs import (

@@ -45,9 +45,9 @@ from lagrace.analysis.findings import (
 )
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.analysis.signatures import log_at_ns, log_message
-from lagrace.clock import NS_PER_S
 from lagrace.events import OBS_CLUSTER, OBS_LOG
 from lagrace.history import History, Operation
+from lagrace.timebase import NS_PER_S
 
 STALL_MIN_NS: Final = 3 * NS_PER_S  # an entry applied this slowly is a stall, not a slow apply
 FREEZE_MIN_NS: Final = 4 * NS_PER_S  # a call needing the ToC that hangs this long is frozen

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.disruptions import ACTIVE, collection_of, replica_rows
+from lagrace.analysis.convergence import judge_convergence
+from lagrace.analysis.disruptions import collection_of
 from lagrace.analysis.findings import PeerLag
 from lagrace.analysis.inputs import AnalysisInput, normalise_uri
 from lagrace.analysis.signatures import log_at_ns, log_message
@@ -52,8 +53,8 @@ class LagAssessment:
 
 
 @dataclass(frozen=True, slots=True)
-class Convergence:
-    """Whether the cluster converged, and how that was decided."""
+class RunConvergence:
+    """Whether a finished run's cluster converged, and how that was decided."""
 
     converged: bool
     reason: str
@@ -238,16 +239,19 @@ def assess_convergence(
     inp: AnalysisInput,
     lag: LagAssessment,
     collections: Iterable[str] = (),
-) -> Convergence:
-    """The ``converged`` mark, or convergence derived from the last observations (module doc)."""
+) -> RunConvergence:
+    """The ``converged`` mark, or convergence derived from the last observations (module doc),
+    judged by :func:`lagrace.analysis.convergence.judge_convergence`, the live judge's rules."""
     if history.first_mark("converged") is not None:
-        return Convergence(True, "converged (the driver's converged mark)")
+        return RunConvergence(True, "converged (the driver's converged mark)")
     if lag.still_asleep:
         asleep = ", ".join(str(n) for n in lag.still_asleep)
-        return Convergence(False, f"never converged: node {asleep} never logged finished sleeping")
+        return RunConvergence(
+            False, f"never converged: node {asleep} never logged finished sleeping"
+        )
     events: tuple[Event, ...] = history.events[: _cutoff_index(history)]
     last_cluster: dict[int | None, Observe] = {}
-    last_view: dict[tuple[str, int | None], Observe] = {}
+    last_view: dict[tuple[int | None, str], Observe] = {}
     for event in events:
         if not isinstance(event, Observe):
             continue
@@ -256,49 +260,26 @@ def assess_convergence(
         elif event.kind == OBS_COLLECTION_CLUSTER:
             name = collection_of(event)
             if name is not None:
-                last_view[(name, event.node)] = event
-    nodes = set(inp.node_peers) | set(last_cluster)
-    if not nodes or not last_cluster:
-        return Convergence(False, "never converged: no cluster observation to judge by")
-    missing = sorted(n or 0 for n in nodes if n not in last_cluster)
-    if missing:
-        return Convergence(False, f"never converged: no cluster observation of node {missing}")
-    commits = {n: _int(o.data.get("commit")) for n, o in last_cluster.items()}
-    if len(set(commits.values())) != 1:
-        shown = ", ".join(
-            f"node {n}: {c}" for n, c in sorted(commits.items(), key=lambda x: x[0] or 0)
-        )
-        return Convergence(False, f"never converged: last commits differ ({shown})")
-    pending = {n: _int(o.data.get("pending_operations")) or 0 for n, o in last_cluster.items()}
-    busy = sorted(n or 0 for n, p in pending.items() if p)
-    if busy:
-        return Convergence(False, f"never converged: pending operations on node {busy}")
+                last_view[(event.node, name)] = event
     for peer_lag in lag.peers:
         woke = peer_lag.slept_until_ns
         last = last_cluster.get(peer_lag.node)
-        if woke is not None and (last is None or last.t_ns < woke):
-            return Convergence(
+        if woke is not None and last is not None and last.t_ns < woke:
+            return RunConvergence(
                 False,
                 f"never converged: no cluster observation of node {peer_lag.node} after it woke",
             )
     watched = [*inp.existing_collections, *inp.new_collections, *collections]
-    for name in dict.fromkeys(watched):
-        views = {n: last_view.get((name, n)) for n in nodes}
-        if all(v is None for v in views.values()):
-            continue
-        rows = {n: None if v is None else replica_rows(v.data) for n, v in views.items()}
-        if name not in inp.existing_collections and all(r is None for r in rows.values()):
-            continue
-        for node, node_rows in sorted(rows.items(), key=lambda x: x[0] or 0):
-            if node_rows is None:
-                return Convergence(False, f"never converged: node {node} does not show {name}")
-            bad = [(s, p, st) for s, p, st in node_rows if st != ACTIVE]
-            if bad:
-                s, p, st = bad[0]
-                return Convergence(
-                    False,
-                    f"never converged: node {node} last saw {name} shard {s} replica {p} {st}",
-                )
-    return Convergence(
+    observed = {name for _, name in last_view}
+    verdict = judge_convergence(
+        {n: o.data for n, o in last_cluster.items()},
+        {key: o.data for key, o in last_view.items()},
+        set(inp.node_peers) | set(last_cluster),
+        [name for name in watched if name in observed],  # a collection never watched: no say
+        may_be_absent=set(watched) - set(inp.existing_collections),
+    )
+    if not verdict.converged:
+        return RunConvergence(False, f"never converged: {verdict.why_not}")
+    return RunConvergence(
         True, "converged (derived: same commit, nothing pending, all replicas Active)"
     )

@@ -2,7 +2,7 @@
 
 Each pattern matches the *message* of a parsed log line (``data["message"]`` of a ``log``
 observation; the level and target are separate fields). The ``format_*`` functions write the
-same texts, so literal test histories (:mod:`lagrace.analysis.builders`) and the simulated
+same texts, so literal test histories (:mod:`lagrace.testing.histories`) and the simulated
 cluster can produce exactly what the detectors look for.
 """
 

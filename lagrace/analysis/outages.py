@@ -36,9 +36,9 @@ from typing import Final
 
 from lagrace.analysis.findings import Disruption, Outage, PeerLag, SignatureHit
 from lagrace.analysis.inputs import AnalysisInput
-from lagrace.clock import NS_PER_S
 from lagrace.events import Complete, Invoke, Outcome
 from lagrace.history import History
+from lagrace.timebase import NS_PER_S
 
 REFUSED_PREFIX: Final = "ClientConnectorError"
 GRACE_NS: Final = 10 * NS_PER_S

@@ -42,9 +42,9 @@ from lagrace.analysis.findings import (
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.analysis.signatures import log_at_ns, log_message
 from lagrace.analysis.writes import failed_at_ns, first_failure_per_worker
-from lagrace.clock import NS_PER_MS
 from lagrace.events import OBS_COLLECTION_CLUSTER, OBS_LOG, Complete, Invoke, Mark, OpArgs
 from lagrace.history import History
+from lagrace.timebase import NS_PER_MS
 
 TEST_SLOW_DOWN: Final = "test_slow_down"
 PREFLIGHT_WORKER: Final = "preflight"  # its calls only read (and probe for `staging`)

@@ -18,9 +18,9 @@ from lagrace.analysis.findings import TimelineEntry, Unresponsive
 from lagrace.analysis.inputs import AnalysisInput
 from lagrace.analysis.outages import is_refused
 from lagrace.analysis.timeline import format_offset
-from lagrace.clock import NS_PER_S
 from lagrace.events import Outcome
 from lagrace.history import History
+from lagrace.timebase import NS_PER_S
 
 MIN_SILENCE_NS: Final = 5 * NS_PER_S
 

@@ -51,7 +51,7 @@ from lagrace.analysis.findings import (
     WriteSummary,
 )
 from lagrace.analysis.inputs import AnalysisInput
-from lagrace.analysis.lag import Convergence, LagAssessment, assess_convergence, assess_lag
+from lagrace.analysis.lag import LagAssessment, RunConvergence, assess_convergence, assess_lag
 from lagrace.analysis.outages import (
     explain_disruptions,
     explain_signatures,
@@ -270,7 +270,7 @@ def check_lag(lag: LagAssessment, *, slow_down_proposed: bool = True) -> Check:
     return Check(Verdict.NOT_REPRODUCED if lag.took_hold else Verdict.INCONCLUSIVE, (lag.reason,))
 
 
-def check_convergence(convergence: Convergence) -> Check:
+def check_convergence(convergence: RunConvergence) -> Check:
     """Inconclusive if the cluster never converged."""
     verdict = Verdict.NOT_REPRODUCED if convergence.converged else Verdict.INCONCLUSIVE
     return Check(verdict, (convergence.reason,))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from lagrace.events import NO_ARGS, Invoke, JsonObject, OpArgs
-from lagrace.history import Recorder
+from lagrace.recorder import Recorder
 
 _NOTE_CHARS: Final = 160
 _CREATE_KEYS: Final = ("shard_number", "replication_factor", "write_consistency_factor")
@@ -62,7 +62,7 @@ def _summary(method: str, path: str, params: tuple[tuple[str, str], ...], note: 
 class PointsJson:
     """A batch of points already serialised as the upsert's whole body, ``{"points": [...]}``.
 
-    The hammer builds these from pre-serialised vectors (:mod:`lagrace.workers`), so the
+    The hammer builds these from pre-serialised vectors (:mod:`lagrace.race.workers`), so the
     request path neither builds point dicts nor runs the JSON encoder; ``count`` is the batch
     size recorded in the invoke's ``args.points``.
     """

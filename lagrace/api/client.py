@@ -54,8 +54,8 @@ from lagrace.api.transport import (
 )
 from lagrace.errors import LagraceError, ProtocolError, UsageError
 from lagrace.events import Invoke, Outcome
-from lagrace.history import Recorder
 from lagrace.outcomes import classify
+from lagrace.recorder import Recorder
 
 T = TypeVar("T")
 

@@ -21,8 +21,8 @@ from lagrace.api.models import (
     ShardTransfer,
     UpdateResult,
 )
-from lagrace.clock import parse_rfc3339
 from lagrace.errors import ClusterModeError, ProtocolError
+from lagrace.timebase import parse_rfc3339
 
 _MISSING = object()
 

@@ -4,7 +4,7 @@ The shell around the pure core: it owns the HTTP clients, the simulated cluster'
 process (with ``--apply-cost-ms`` when asked), the history file and the run directory
 (``runs/<name>/<UTC stamp>-<id>/``, like ``lagrace run``'s): ``config.json``, ``history.jsonl``,
 ``logs/``, ``bench.json``, ``bench.txt`` and ``plots/``. Write load is the hammer of
-``lagrace run`` (:func:`lagrace.workers.hammer`) on the bench's own collection.
+``lagrace run`` (:func:`lagrace.race.workers.hammer`) on the bench's own collection.
 """
 
 from __future__ import annotations
@@ -28,17 +28,20 @@ from lagrace.bench.measure import MARK_MEASURE
 from lagrace.bench.result import RESULT_FILE, Analysis, analyse, format_result, result_json
 from lagrace.bench.stats import DriverFacts, median_interval_s
 from lagrace.bench.workload import Bench, ProgressState, entry_kind, poll_progress, tick_loop
-from lagrace.clock import NS_PER_S, Clock, SystemClock, format_rfc3339, sleep_until
+from lagrace.clock import Clock, SystemClock
 from lagrace.errors import ClusterError, LagraceError
-from lagrace.history import History, JsonlSink, Recorder, run_flusher
+from lagrace.history import History
 from lagrace.plan import NodeRef, Plan
-from lagrace.preflight import preflight
+from lagrace.race.context import RunContext
+from lagrace.race.preflight import preflight
+from lagrace.race.simproc import SimProcess, simulated_cluster
+from lagrace.race.tailer import LogTail, start_offset, tail_log
+from lagrace.race.workers import collection_body, hammer
+from lagrace.recorder import JsonlSink, Recorder, run_flusher
 from lagrace.scenario import Scenario, with_overrides
-from lagrace.simproc import SimProcess, simulated_cluster
 from lagrace.store import RunDir, check_writable, create_run_dir
-from lagrace.tailer import LogTail, start_offset, tail_log
+from lagrace.timebase import NS_PER_S, format_rfc3339
 from lagrace.versions import cluster_summary
-from lagrace.workers import RaceContext, collection_body, hammer
 
 SETUP_TIMEOUT_S: Final = 60.0
 CLEANUP_S: Final = 60.0
@@ -102,7 +105,7 @@ async def _setup(bench: Bench, leader: int, nodes: tuple[NodeRef, ...]) -> None:
 
 def _hammer_context(
     cfg: BenchConfig, bench: Bench, nodes: tuple[NodeRef, ...], seed: int
-) -> RaceContext:
+) -> RunContext:
     scenario = with_overrides(
         Scenario(),
         {
@@ -116,7 +119,7 @@ def _hammer_context(
     )
     target = next(n for n in nodes if n.node == cfg.target)
     plan = Plan(bench.run_id, bench.collection, target, (), (), 0)
-    return RaceContext(bench.recorder.clock, scenario, plan, nodes, dict(bench.apis))
+    return RunContext(scenario, plan, nodes, dict(bench.apis), bench.recorder)
 
 
 async def _workload(bench: Bench, measuring: asyncio.Event) -> None:
@@ -145,7 +148,7 @@ async def _workload(bench: Bench, measuring: asyncio.Event) -> None:
         while True:
             intended = None if period is None else start + seq * period
             if intended is not None:
-                await sleep_until(clock, intended)
+                await clock.sleep_until(intended)
             await free.acquire()
             now = clock.now_ns()
             if not measuring.is_set() and now >= measure_at:

@@ -3,7 +3,7 @@
 Each runs in the bench's ``TaskGroup`` on the one loop; every call goes through an
 :class:`~lagrace.api.client.HttpNodeClient`, which records it in the history, and what the
 bench notes besides (changed ``/cluster`` readings, each entry's index bounds, readiness
-windows) is recorded through the same :class:`~lagrace.history.Recorder`. Pollers of a remote
+windows) is recorded through the same :class:`~lagrace.recorder.Recorder`. Pollers of a remote
 cluster are the one place that sleeps in a loop (``docs/architecture.md``).
 """
 
@@ -19,8 +19,9 @@ from lagrace.bench.config import MIX_CREATE_EVERY, BenchConfig, noop_duration_s
 from lagrace.bench.histogram import LatencyHistogram
 from lagrace.bench.measure import MARK_ENTRY, MARK_READY
 from lagrace.bench.progress import OBS_PROGRESS, Window, progress_data
-from lagrace.clock import NS_PER_S, Clock, sleep_until
-from lagrace.history import Recorder
+from lagrace.clock import Clock
+from lagrace.recorder import Recorder
+from lagrace.timebase import NS_PER_S
 
 LOOP_TICK_S: Final = 0.005  # the ticker that measures the driver's own loop lag
 
@@ -83,7 +84,7 @@ async def poll_progress(
             state.commit[node] = values[0]
             state.applied[node] = max(0, values[0] - values[1])
             state.changed.set()
-        await sleep_until(clock, sent + interval)
+        await clock.sleep_until(sent + interval)
 
 
 async def tick_loop(clock: Clock, hist: LatencyHistogram, measuring: asyncio.Event) -> None:
@@ -92,7 +93,7 @@ async def tick_loop(clock: Clock, hist: LatencyHistogram, measuring: asyncio.Eve
     step = int(LOOP_TICK_S * NS_PER_S)
     due = clock.now_ns() + step
     while True:
-        await sleep_until(clock, due)
+        await clock.sleep_until(due)
         now = clock.now_ns()
         if measuring.is_set():
             hist.record_ns(now - due)
@@ -166,7 +167,7 @@ class Bench:
                 return None if last_sent is None else Window(last_sent, clock.now_ns())
             if reply.status is not None:
                 last_sent = sent
-            await sleep_until(clock, sent + interval)
+            await clock.sleep_until(sent + interval)
         return None
 
     async def pair(self, slot: int, seq: int, intended: int | None) -> None:

@@ -1,8 +1,8 @@
 """``lagrace cluster --nodes URL[,URL...] [--json]``: discover the cluster and print it.
 
 Calls ``GET /`` and ``GET /cluster`` on every node (the history of these calls stays in
-memory: there is no run directory) and prints :func:`lagrace.discovery.format_cluster_table`
-or, with ``--json``, :func:`lagrace.discovery.view_to_json` as one JSON object.
+memory: there is no run directory) and prints :func:`lagrace.race.discovery.format_cluster_table`
+or, with ``--json``, :func:`lagrace.race.discovery.view_to_json` as one JSON object.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from typing import Any
 from lagrace import loop
 from lagrace.api.client import HttpNodeClient
 from lagrace.clock import SystemClock
-from lagrace.discovery import (
+from lagrace.exitcodes import ExitCode
+from lagrace.race.discovery import (
     ClusterView,
     discover,
     format_cluster_table,
     parse_node_urls,
     view_to_json,
 )
-from lagrace.exitcodes import ExitCode
-from lagrace.history import Recorder
+from lagrace.recorder import Recorder
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

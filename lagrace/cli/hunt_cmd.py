@@ -9,16 +9,13 @@ says what was found. The first SIGINT/SIGTERM ends the current trial cleanly and
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import random
-import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 from typing import Any, Final
 
+from lagrace.cli.interrupt import INTERRUPTED, interruptible
 from lagrace.cli.progress import make_progress_display
 from lagrace.clock import SystemClock
 from lagrace.errors import UsageError
@@ -223,34 +220,22 @@ def _print_err(line: str) -> None:
 
 async def _run_with_signals(hunt: Hunt) -> Finished | None:
     """Run the hunt; the first SIGINT/SIGTERM ends the current trial cleanly and stops, a
-    second exits at once (as ``lagrace run``)."""
+    second exits at once (as ``lagrace run``; :mod:`lagrace.cli.interrupt`)."""
     from lagrace.hunt.runner import run_hunt, write_state  # noqa: PLC0415  # keeps --help light
 
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if hunt.interrupted:
-            os.write(2, f"\nlagrace: second {name}, exiting now\n".encode())
-            os._exit(EXIT_NOTHING)
+    def first() -> None:
         hunt.interrupted = True
-        os.write(2, f"\nlagrace: {name}, ending this trial and saving the hunt\n".encode())
-        loop.call_soon_threadsafe(task.cancel)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return await run_hunt(hunt)
-    except asyncio.CancelledError:
-        if not hunt.interrupted:
-            raise
-        task.uncancel()
+    got = await interruptible(
+        run_hunt(hunt),
+        doing="ending this trial and saving the hunt",
+        second_exit=EXIT_NOTHING,
+        on_first=first,
+    )
+    if got is INTERRUPTED:
         write_state(hunt)
         return None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return got
 
 
 def format_summary(result: HuntResult, hunt: Hunt) -> str:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from lagrace.runner import Progress
+from lagrace.race.context import Progress
 
 PLAIN_EVERY_S: Final = 5.0
 

@@ -9,18 +9,16 @@ attempt to delete what the run created); a second one exits at once.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+from lagrace.cli.interrupt import INTERRUPTED, interruptible
 from lagrace.cli.progress import make_progress_display
 from lagrace.exitcodes import EXIT_CODES_HELP, ExitCode
 from lagrace.loop import run as run_on_loop
-from lagrace.orchestrate import RunOutcome, run_scenario
+from lagrace.race.orchestrate import RunOutcome, run_scenario
+from lagrace.race.settle import EndReason
 from lagrace.render.terminal import format_timeline, format_verdict
 from lagrace.scenario import Scenario, scenario_from_file, validate, with_overrides
 
@@ -188,41 +186,16 @@ _BEFORE_START = "lagrace: interrupted before the run started; nothing was create
 
 
 async def _run_with_signals(scenario: Scenario, args: argparse.Namespace) -> RunOutcome | None:
-    """Run the scenario; the first SIGINT/SIGTERM cancels it cleanly, a second exits at once.
-
-    The handlers are process-level (``signal.signal``), not loop callbacks, so a second signal
-    exits even while the loop is busy in synchronous work (analysis, the report). The first
-    one hands the cancellation to the loop (``call_soon_threadsafe``). ``None``: interrupted
-    before anything was created.
-    """
-    loop = asyncio.get_running_loop()
+    """Run the scenario; the first SIGINT/SIGTERM cancels it cleanly, a second exits at once
+    (:mod:`lagrace.cli.interrupt`). ``None``: interrupted before anything was created."""
     display = make_progress_display(quiet=args.quiet)
-    task = asyncio.current_task()
-    assert task is not None
-    interrupts = 0
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        name = signal.Signals(signum).name
-        if interrupts > 1:
-            os.write(2, f"\nlagrace: second {name}, exiting now\n".encode())
-            os._exit(ExitCode.INCONCLUSIVE)
-        os.write(2, f"\nlagrace: {name}, stopping the run cleanly\n".encode())
-        loop.call_soon_threadsafe(task.cancel)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with display:
-            return await run_scenario(scenario, api_key=args.api_key, on_progress=display.update)
-    except asyncio.CancelledError:
-        if interrupts == 0:
-            raise  # not ours
-        task.uncancel()
-        return None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with display:
+        got = await interruptible(
+            run_scenario(scenario, api_key=args.api_key, on_progress=display.update),
+            doing="stopping the run cleanly",
+            second_exit=ExitCode.INCONCLUSIVE,
+        )
+    return None if got is INTERRUPTED else got
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -245,6 +218,6 @@ def execute(args: argparse.Namespace) -> int:
             f"lagrace: warning: the report could not be rendered: {outcome.report_error}",
             file=sys.stderr,
         )
-    if outcome.result.reason == "error":
+    if outcome.result.reason is EndReason.ERROR:
         print(f"lagrace: error: {outcome.result.detail}", file=sys.stderr)
     return int(findings.verdict.exit_code)

@@ -17,7 +17,9 @@ from typing import Any
 from lagrace.errors import UsageError
 from lagrace.exitcodes import ExitCode
 from lagrace.loop import run
-from lagrace.sim import MODEL_LABEL, Mode, SimCluster, SimConfig, SimNode
+from lagrace.sim.cluster import MODEL_LABEL, ServedPeer, SimCluster
+from lagrace.sim.config import SimConfig
+from lagrace.sim.mode import Mode
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -117,7 +119,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     ).validated()
 
 
-def format_ready_json(config: SimConfig, nodes: list[SimNode]) -> str:
+def format_ready_json(config: SimConfig, nodes: list[ServedPeer]) -> str:
     """The one JSON line printed with ``--json``."""
     return json.dumps(
         {
@@ -135,7 +137,7 @@ def format_ready_json(config: SimConfig, nodes: list[SimNode]) -> str:
     )
 
 
-def format_ready_table(config: SimConfig, nodes: list[SimNode]) -> str:
+def format_ready_table(config: SimConfig, nodes: list[ServedPeer]) -> str:
     """The human-readable listing of the running nodes."""
     staging = "on" if config.staging else "off"
     lines = [

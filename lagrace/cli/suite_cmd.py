@@ -10,16 +10,13 @@ at once.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, Final
 
+from lagrace.cli.interrupt import INTERRUPTED, interruptible
 from lagrace.clock import SystemClock
 from lagrace.errors import UsageError
 from lagrace.loop import run as run_on_loop
@@ -207,32 +204,21 @@ def execute(args: argparse.Namespace) -> int:
 
 async def _run_with_signals(suite: Suite) -> Matrix:
     """Run the suite; the first SIGINT/SIGTERM ends the current run cleanly (it records the
-    interruption) and stops; a second exits at once."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
+    interruption) and stops; a second exits at once (:mod:`lagrace.cli.interrupt`)."""
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if suite.interrupted:
-            os.write(2, f"\nlagrace: second {name}, exiting now\n".encode())
-            os._exit(2)
+    def first() -> None:
         suite.interrupted = True
-        os.write(2, f"\nlagrace: {name}, ending this run and writing the matrix\n".encode())
-        loop.call_soon_threadsafe(task.cancel)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return await run_suite(suite)
-    except asyncio.CancelledError:
-        if not suite.interrupted:
-            raise
-        task.uncancel()  # interrupted between runs: the matrix so far
+    got = await interruptible(
+        run_suite(suite),
+        doing="ending this run and writing the matrix",
+        second_exit=2,
+        on_first=first,
+    )
+    if got is INTERRUPTED:  # interrupted between runs: the matrix so far
         suite.ended = "interrupted"
         return write_matrix(suite)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return got
 
 
 def load_matrix(path: Path) -> Matrix:

@@ -10,7 +10,7 @@ Pure core (no I/O, no event loop, no clock):
 * :mod:`~lagrace.hunt.search`: :func:`plan_next` (the state machine) and the time-left forecast
 * :mod:`~lagrace.hunt.window`: per-point estimates, window statements, the minimal configuration
 * :mod:`~lagrace.hunt.render`, :mod:`~lagrace.hunt.plots`: table, TOML, HTML; PNG figures
-* :mod:`~lagrace.hunt.testing`: scripted (and seeded noisy) oracles and a driver, for tests
+* :mod:`~lagrace.testing.oracles`: scripted (and seeded noisy) oracles and a driver, for tests
 
 Shell: :mod:`~lagrace.hunt.clean` (is a real cluster clean between trials) and
 :mod:`~lagrace.hunt.runner` (one ``run_scenario`` per trial, the hunt directory).

@@ -2,11 +2,11 @@
 
 Clean means: no collection a trial of this hunt created is left (``run_scenario`` deletes them at
 the end of each run, after its writers stopped; what a failed cleanup left, the hunt deletes),
-and the existing watchers' convergence judgement
-(:func:`lagrace.snapshots.judge_convergence`) holds over every collection the cluster has:
-every peer answers, the same commit everywhere, nothing pending, no consensus thread stalled
-(``last_update`` older than a second), every replica ``Active`` in every peer's view. The
-judgement is pure (:func:`judge_clean`); the probes reuse :mod:`lagrace.watchers`.
+and the one convergence judgement (:func:`lagrace.analysis.convergence.judge_convergence`)
+holds over every collection the cluster has: every peer
+answers, the same commit everywhere, nothing pending, no consensus thread stalled (``last_update``
+older than a second), every replica ``Active`` in every peer's view. The
+judgement is pure (:func:`judge_clean`); the probes reuse :mod:`lagrace.race.watchers`.
 
 On the embedded simulated cluster none of this is needed: every trial is its own
 ``run_scenario``, which starts a fresh model (``orchestrate._run_target``) and stops it.
@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from lagrace.analysis.convergence import judge_convergence
 from lagrace.api.models import Reply
 from lagrace.api.protocol import NodeApi
-from lagrace.history import Recorder
-from lagrace.snapshots import judge_convergence
-from lagrace.watchers import WatchState, poll_cluster_once, poll_collection_once
+from lagrace.race.watchers import WatchState, poll_cluster_once, poll_collection_once
+from lagrace.recorder import Recorder
 
 POLL_INTERVAL_S: Final = 1.0
 DELETE_TIMEOUT_S: Final = 30
@@ -55,7 +55,7 @@ def judge_clean(
     """No leftover of the hunt, and converged over every collection ``names``."""
     if leftovers:
         return Cleanliness(False, f"collections of earlier trials remain: {', '.join(leftovers)}")
-    verdict = judge_convergence(clusters, collections, nodes, tuple(names))
+    verdict = judge_convergence(clusters, collections, range(1, nodes + 1), names)
     return Cleanliness(verdict.converged, verdict.why_not)
 
 
@@ -63,7 +63,7 @@ async def probe_clean(
     apis: Sequence[CleanApi], recorder: Recorder, is_leftover: Callable[[str], bool]
 ) -> Cleanliness:
     """One look at every peer: ``/cluster``, the collection list, every collection's replicas."""
-    state = WatchState(nodes=len(apis))
+    state = WatchState(nodes=len(apis), clock=recorder.clock)
     async with asyncio.TaskGroup() as tg:
         for api in apis:
             tg.create_task(poll_cluster_once(api, recorder, state))

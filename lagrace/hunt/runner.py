@@ -1,7 +1,7 @@
 """The hunt's shell: runs what :func:`~lagrace.hunt.search.plan_next` asks, one ``lagrace run``
 per trial, and writes the hunt directory.
 
-Each trial is :func:`lagrace.orchestrate.run_scenario` (the function behind ``lagrace run``) on
+Each trial is :func:`lagrace.race.orchestrate.run_scenario` (the function behind ``lagrace run``) on
 the base scenario with the trial's overrides, its seed, and its run directory inside the hunt's
 (``trials/trial-NNN/<UTC time>-<run id>/``). On the simulated cluster every trial starts a fresh
 model; on a real cluster the cluster must be clean before each trial (:mod:`lagrace.hunt.clean`):
@@ -28,7 +28,6 @@ from lagrace.analysis.findings import Verdict
 from lagrace.api.client import HttpNodeClient
 from lagrace.clock import Clock, SystemClock
 from lagrace.errors import LagraceError, RunDirError, UsageError
-from lagrace.history import JsonlSink, Recorder
 from lagrace.hunt.clean import CleanApi, Cleanliness, delete_leftovers, wait_clean
 from lagrace.hunt.model import (
     Finished,
@@ -48,8 +47,10 @@ from lagrace.hunt.render import (
 )
 from lagrace.hunt.search import TimeLeft, plan_next, time_left
 from lagrace.hunt.window import HuntResult, summarise
-from lagrace.orchestrate import run_scenario
-from lagrace.runner import ProgressSink
+from lagrace.race.context import ProgressSink
+from lagrace.race.orchestrate import run_scenario
+from lagrace.race.settle import EndReason
+from lagrace.recorder import JsonlSink, Recorder
 from lagrace.scenario import Scenario, scenario_to_json, validate, with_overrides
 from lagrace.store import create_stamped_dir, write_text_atomic
 
@@ -173,7 +174,7 @@ def run_trial_with(
             for n in [config.get("existing_collection"), *config.get("new_collections", [])]
             if isinstance(n, str)
         )
-        if outcome.result.reason == "interrupted":
+        if outcome.result.reason is EndReason.INTERRUPTED:
             return TrialResult(TrialOutcome.INCONCLUSIVE, outcome.run_dir.path, "interrupted")
         detail = outcome.findings.reasons[0] if outcome.findings.reasons else None
         return TrialResult(

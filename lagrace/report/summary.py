@@ -1,19 +1,17 @@
-"""``summary.md`` of the report: the renderer's summary when it exists, else a minimal one.
+"""``summary.md`` of the report: the run's own summary when it has findings, else a minimal one.
 
-:func:`summary_markdown` prefers ``lagrace.render.markdown.format_summary_markdown(findings)``
-``(findings, config)`` (the run's own summary, looked up at call time so the report does not
-depend on it) and falls
-back to :func:`format_minimal_summary`, which is pure and also covers runs without findings.
+:func:`summary_markdown` writes :func:`lagrace.render.markdown.format_summary_markdown` (the
+summary ``lagrace run`` wrote) for a run with findings, and :func:`format_minimal_summary`, which
+also covers runs without findings (a run cut short), otherwise.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
-from lagrace.analysis.findings import Findings
+from lagrace.render.markdown import format_summary_markdown
 from lagrace.report.model import ReportModel
 
 RENDERER_MODULE: Final = "lagrace.render.markdown"
@@ -70,23 +68,8 @@ def format_minimal_summary(model: ReportModel) -> str:
     return "\n".join(lines) + "\n"
 
 
-Renderer = Callable[[Findings, Mapping[str, Any]], str]
-
-
-def _renderer() -> Renderer | None:
-    try:
-        module: Any = importlib.import_module(RENDERER_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name in (RENDERER_MODULE, RENDERER_MODULE.rpartition(".")[0]):
-            return None
-        raise
-    found: Renderer | None = getattr(module, "format_summary_markdown", None)
-    return found
-
-
 def summary_markdown(model: ReportModel, config: Mapping[str, Any]) -> tuple[str, str]:
     """(Markdown, the module that wrote it); ``config`` is the run's config.json object."""
-    render = _renderer()
-    if render is not None and model.findings is not None:
-        return render(model.findings, config), RENDERER_MODULE
+    if model.findings is not None:
+        return format_summary_markdown(model.findings, config), RENDERER_MODULE
     return format_minimal_summary(model), __name__

@@ -29,7 +29,6 @@ from html import escape
 from typing import Any, Final
 
 from lagrace.analysis.findings import Findings
-from lagrace.clock import format_rfc3339
 from lagrace.events import Outcome
 from lagrace.report.model import (
     ABSENT,
@@ -48,6 +47,7 @@ from lagrace.report.model import (
     worker_lane_key,
 )
 from lagrace.report.timeline_assets import CSS, JS, OTHER_STATE_COLOUR, STATE_COLOURS
+from lagrace.timebase import format_rfc3339
 
 NOMINAL_WIDTH: Final = 1400  # initial placement before the script measures the page
 LABEL_WIDTH: Final = 210

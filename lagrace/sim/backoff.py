@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lagrace.clock import NS_PER_S
 from lagrace.sim.replica_states import ReplicaState
+from lagrace.timebase import NS_PER_S
 
 BACKOFF_S: tuple[int, ...] = (1, 2, 4, 8, 10)
 

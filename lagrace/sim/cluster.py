@@ -25,7 +25,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lagrace.clock import NS_PER_S, Clock, SystemClock
+from lagrace.clock import Clock, SystemClock
 from lagrace.errors import SimulationError
 from lagrace.sim.config import SimConfig
 from lagrace.sim.http_app import build_app
@@ -33,12 +33,13 @@ from lagrace.sim.logfile import PeerLog
 from lagrace.sim.peer import PeerAddress, SimPeer
 from lagrace.sim.placement import election_timeouts_s, peer_ids_from_seed
 from lagrace.sim.raft import Consensus, RaftPeer, RaftTiming
+from lagrace.timebase import NS_PER_S
 
 MODEL_LABEL = "lagrace simulated Qdrant cluster (a model, not Qdrant)"
 
 
 @dataclass(frozen=True, slots=True)
-class SimNode:
+class ServedPeer:
     """A node as users see it: 1-based index, REST URL, peer id, log file."""
 
     node: int
@@ -226,10 +227,10 @@ class SimCluster:
     # -- public API ------------------------------------------------------------------------
 
     @property
-    def nodes(self) -> list[SimNode]:
+    def nodes(self) -> list[ServedPeer]:
         """Every node, in node order."""
         return [
-            SimNode(node, peer.address.url, peer.peer_id, peer.log.path)
+            ServedPeer(node, peer.address.url, peer.peer_id, peer.log.path)
             for node, peer in sorted(self._by_node.items())
         ]
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from aiohttp import web
 
-from lagrace.clock import NS_PER_S
 from lagrace.sim import dataplane, meta_ops, views
 from lagrace.sim.bodies import (
     BadBody,
@@ -33,6 +32,7 @@ from lagrace.sim.storage_errors import (
     error_envelope,
     ok_envelope,
 )
+from lagrace.timebase import NS_PER_S
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PEER_KEY = web.AppKey("peer", SimPeer)

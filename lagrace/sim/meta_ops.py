@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-from lagrace.clock import NS_PER_S
 from lagrace.sim.bodies import SlowDownRequest
 from lagrace.sim.operations import (
     CollectionParams,
@@ -23,6 +22,7 @@ from lagrace.sim.operations import (
 from lagrace.sim.peer import ApplyResult, SimPeer
 from lagrace.sim.placement import place_shards
 from lagrace.sim.storage_errors import ErrorKind, StorageError, collection_not_found
+from lagrace.timebase import NS_PER_S
 
 DISPATCHER_TARGET = "storage::dispatcher"
 

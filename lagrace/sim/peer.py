@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from lagrace.clock import NS_PER_MS, NS_PER_S, Clock
+from lagrace.clock import Clock
 from lagrace.sim.backoff import LocallyDisabled
 from lagrace.sim.config import SimConfig
 from lagrace.sim.logfile import PeerLog
@@ -35,6 +35,7 @@ from lagrace.sim.replica_states import ReplicaState, is_healthy
 from lagrace.sim.state_machine import ApplyOutcome, PeerView, announcement, apply_operation
 from lagrace.sim.storage_errors import StorageError
 from lagrace.sim.toc_lock import FairRwLock
+from lagrace.timebase import NS_PER_MS, NS_PER_S
 
 MANAGER_TARGET = "storage::content_manager::consensus_manager"
 STAGING_TARGET = "storage::content_manager::staging"

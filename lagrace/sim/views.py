@@ -6,12 +6,14 @@ Everything is local to the peer that answers — a lagging peer shows its stale 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lagrace.clock import NS_PER_S, format_rfc3339
-from lagrace.sim.peer import SimPeer
 from lagrace.sim.replica_states import ReplicaState, is_active
 from lagrace.sim.state_machine import CollectionState
+from lagrace.timebase import NS_PER_S, format_rfc3339
+
+if TYPE_CHECKING:
+    from lagrace.sim.peer import SimPeer
 
 TITLE = "qdrant - vector search engine (lagrace simulated model)"
 MODEL_COMMIT = "lagrace-simulated-model"

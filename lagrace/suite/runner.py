@@ -1,5 +1,5 @@
 """The suite's shell: every selected catalogue scenario ``repeat`` times, one ``lagrace run``
-each (:func:`lagrace.orchestrate.run_scenario`), the matrix rewritten after every run.
+each (:func:`lagrace.race.orchestrate.run_scenario`), the matrix rewritten after every run.
 
 On a real cluster the cluster must be clean before the first run and come back clean after
 each (:mod:`lagrace.hunt.clean`, the hunt's check: every peer answers, same commit, nothing
@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from lagrace.api.client import HttpNodeClient
-from lagrace.clock import Clock, SystemClock, format_rfc3339
+from lagrace.clock import Clock, SystemClock
 from lagrace.errors import LagraceError
-from lagrace.history import JsonlSink, Recorder
 from lagrace.hunt.clean import CleanApi, Cleanliness, delete_leftovers, wait_clean
-from lagrace.orchestrate import run_scenario
-from lagrace.runner import ProgressSink
+from lagrace.race.context import ProgressSink
+from lagrace.race.orchestrate import run_scenario
+from lagrace.race.settle import EndReason
+from lagrace.recorder import JsonlSink, Recorder
 from lagrace.scenario import Scenario, validate, with_overrides
 from lagrace.store import create_stamped_dir, write_text_atomic
 from lagrace.suite.catalogue import CatalogueEntry
@@ -43,6 +44,7 @@ from lagrace.suite.matrix import (
     matrix_to_json,
     version_of_config,
 )
+from lagrace.timebase import format_rfc3339
 
 PRE_CLEAN_S: Final = 60.0  # the cluster must be clean this soon before the first run
 RECOVER_S: Final = 180.0  # and come back clean this soon after each run
@@ -131,7 +133,7 @@ def run_with(*, api_key: str | None, on_progress: ProgressSink | None, report: b
         )
         findings = outcome.findings
         kinds = kinds_of(findings)
-        interrupted = outcome.result.reason == "interrupted"
+        interrupted = outcome.result.reason is EndReason.INTERRUPTED
         cell = classify(
             entry.found,
             kinds,

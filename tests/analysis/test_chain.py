@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import HistoryBuilder, upsert
 from lagrace.analysis.chain import (
     KIND_DEACTIVATING,
     KIND_FORWARD_FAILED,
@@ -21,7 +20,8 @@ from lagrace.analysis.chain import (
 )
 from lagrace.analysis.findings import Disruption, PeerLag
 from lagrace.analysis.inputs import AnalysisInput
-from lagrace.clock import NS_PER_MS
+from lagrace.testing.histories import HistoryBuilder, upsert
+from lagrace.timebase import NS_PER_MS
 
 PEERS = {1: 101, 2: 102, 3: 103}
 INP = AnalysisInput(existing_collections=("existing",), node_peers=PEERS, target_node=2)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lagrace.analysis.builders import HistoryBuilder, ms
 from lagrace.analysis.disruptions import find_disruptions, first_disruption_ns, replica_rows
+from lagrace.testing.histories import HistoryBuilder, ms
 
 PEERS = {1: 101, 2: 102, 3: 103}
 

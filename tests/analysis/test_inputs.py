@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lagrace.analysis.builders import HistoryBuilder
 from lagrace.analysis.inputs import (
     AnalysisInput,
     CustomSignature,
@@ -12,6 +11,7 @@ from lagrace.analysis.inputs import (
     analysis_input_from_history,
 )
 from lagrace.errors import HistoryError
+from lagrace.testing.histories import HistoryBuilder
 
 
 def test_from_run_start_mark() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import HistoryBuilder, example_run, ms
 from lagrace.analysis.inputs import AnalysisInput, Thresholds, analysis_input_from_history
 from lagrace.analysis.lag import assess_convergence, assess_lag
+from lagrace.testing.histories import HistoryBuilder, example_run, ms
 
 PEERS = {1: 101, 2: 102, 3: 103}
 

@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lagrace.analysis.builders import (
-    EXAMPLE_NODE_PEERS,
-    REFUSED_EXAMPLE,
-    HistoryBuilder,
-    example_run,
-    ms,
-    upsert,
-)
 from lagrace.analysis.findings import (
     Disruption,
     Outage,
@@ -33,6 +25,14 @@ from lagrace.analysis.verdict import analyse
 from lagrace.api import calls
 from lagrace.events import Complete, Invoke, Outcome
 from lagrace.history import History
+from lagrace.testing.histories import (
+    EXAMPLE_NODE_PEERS,
+    REFUSED_EXAMPLE,
+    HistoryBuilder,
+    example_run,
+    ms,
+    upsert,
+)
 
 INP = AnalysisInput(existing_collections=("existing",), node_peers=EXAMPLE_NODE_PEERS)
 TIMEOUT = "ConnectionTimeoutError: Connection timeout to host http://127.0.0.1:6343/cluster"

@@ -3,7 +3,6 @@ answering — from literal histories with log lines of recorded/v1.18.3-delete-u
 
 from __future__ import annotations
 
-from lagrace.analysis.builders import HistoryBuilder, upsert
 from lagrace.analysis.findings import Verdict, findings_from_json, findings_to_json
 from lagrace.analysis.inputs import analysis_input_from_history
 from lagrace.analysis.panics import find_panics, panic_timeline
@@ -13,6 +12,7 @@ from lagrace.analysis.verdict import analyse
 from lagrace.analysis.writes import summarise_writes
 from lagrace.api import calls
 from lagrace.history import History
+from lagrace.testing.histories import HistoryBuilder, upsert
 
 # verbatim from ../shared/qdrant/recorded/v1.18.3-delete-under-writes/peer-1.log
 PANIC = (

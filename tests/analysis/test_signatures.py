@@ -7,7 +7,6 @@ import re
 import pytest
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import HistoryBuilder, ms
 from lagrace.analysis.inputs import AnalysisInput, CustomSignature
 from lagrace.analysis.signatures import (
     DEAD_EXPECTED_ACTIVE,
@@ -16,6 +15,7 @@ from lagrace.analysis.signatures import (
     find_signatures,
 )
 from lagrace.errors import UsageError
+from lagrace.testing.histories import HistoryBuilder, ms
 
 PEERS = {1: 101, 2: 102, 3: 103}
 INPUT = AnalysisInput(existing_collections=("existing",), node_peers=PEERS)

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import HistoryBuilder, create, example_run, ms, upsert
 from lagrace.analysis.inputs import AnalysisInput, analysis_input_from_history
 from lagrace.analysis.timeline import build_timeline, created_collections, format_offset
 from lagrace.analysis.verdict import analyse
@@ -15,6 +14,7 @@ from lagrace.analysis.writes import summarise_writes
 from lagrace.api import calls
 from lagrace.events import event_from_json, event_to_json
 from lagrace.history import History
+from lagrace.testing.histories import HistoryBuilder, create, example_run, ms, upsert
 
 PEERS = {1: 101, 2: 102, 3: 103}
 INPUT = AnalysisInput(

@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import EXAMPLE_EXISTING, HistoryBuilder, example_run, upsert
 from lagrace.analysis.findings import (
     Findings,
     Verdict,
@@ -27,6 +26,7 @@ from lagrace.analysis.verdict import (
 )
 from lagrace.api import calls
 from lagrace.exitcodes import ExitCode
+from lagrace.testing.histories import EXAMPLE_EXISTING, HistoryBuilder, example_run, upsert
 
 R, N, U, E = (
     Verdict.REPRODUCED,
@@ -148,6 +148,7 @@ def test_failed_writes_alone_do_not_reproduce() -> None:
     b = HistoryBuilder({1: 1})
     b.cluster(0, node=1, commit=1, role="Leader", last_update_age_ms=5000.0)
     b.operation(1, 2, upsert("e"), outcome="fail", status=500)
+    b.cluster(2.5, node=1, commit=1, role="Leader", last_update_age_ms=10.0)  # the stall ended
     b.run_end(3)
     f = analyse(
         b.build(), AnalysisInput(existing_collections=("e",), node_peers={1: 1}, target_node=1)
@@ -176,9 +177,9 @@ def test_findings_round_trip_through_json() -> None:
 
 def test_control_run_without_slow_down_is_not_inconclusive() -> None:
     """A run that proposed no slow-down is a control run: quiet means not reproduced."""
-    from lagrace.analysis.builders import HistoryBuilder
     from lagrace.analysis.inputs import analysis_input_from_history
     from lagrace.analysis.verdict import analyse
+    from lagrace.testing.histories import HistoryBuilder
 
     b = HistoryBuilder({1: 101, 2: 102})
     b.mark(0, "run_start", {"existing_collection": EXAMPLE_EXISTING, "slow_downs_planned": 0})

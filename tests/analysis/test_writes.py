@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lagrace.analysis.builders import HistoryBuilder, ms, upsert
 from lagrace.analysis.writes import failed_at_ns, first_failure_per_worker, summarise_writes
 from lagrace.api import calls
 from lagrace.events import event_from_json, event_to_json
 from lagrace.history import History
+from lagrace.testing.histories import HistoryBuilder, ms, upsert
 
 
 def test_summary_counts_outcomes_and_lists_failures() -> None:

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from lagrace.api.client import HttpNodeClient, Timeouts
 from lagrace.clock import ManualClock
-from lagrace.history import Recorder
+from lagrace.recorder import Recorder
 from tests.api.qdrant_app import NodeState, make_app, three_nodes
 
 FAST = Timeouts(default_s=0.6, meta_s=0.6, connect_s=0.5, margin_s=0.1)

@@ -17,7 +17,7 @@ from lagrace.api.transport import Progress, Response
 from lagrace.clock import ManualClock
 from lagrace.errors import ClusterModeError, ProtocolError, UsageError
 from lagrace.events import Complete, Invoke, OpArgs, Outcome, event_to_json
-from lagrace.history import Recorder
+from lagrace.recorder import Recorder
 from tests.api.conftest import FAST
 from tests.api.qdrant_app import PEER_IDS, NodeState, dead_port
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from lagrace.api import parse
-from lagrace.clock import parse_rfc3339
 from lagrace.errors import ClusterModeError, ProtocolError
+from lagrace.timebase import parse_rfc3339
 from tests.api.qdrant_app import (
     LAST_UPDATE,
     PEER_IDS,

@@ -7,9 +7,11 @@ from lagrace.api import calls
 from lagrace.api.calls import record_invoke
 from lagrace.bench.measure import MARK_ENTRY, MARK_MEASURE, MARK_READY
 from lagrace.bench.progress import OBS_PROGRESS, progress_data
-from lagrace.clock import NS_PER_MS, ManualClock
+from lagrace.clock import ManualClock
 from lagrace.events import OBS_LOG, Invoke, Outcome
-from lagrace.history import History, Recorder
+from lagrace.history import History
+from lagrace.recorder import Recorder
+from lagrace.timebase import NS_PER_MS
 
 MS = NS_PER_MS
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from lagrace.cli.progress import PlainDisplay, QuietDisplay, format_progress, make_progress_display
-from lagrace.runner import Progress
+from lagrace.race.context import Progress
 
 
 def _p(elapsed: float, failed: int = 0) -> Progress:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from lagrace.cli import main
-from lagrace.clock import NS_PER_S
 from lagrace.history import read_history
-from lagrace.settle import is_user_error_line
+from lagrace.race.settle import is_user_error_line
+from lagrace.timebase import NS_PER_S
 
 SHORT = [
     "--slow-down", "4", "--lag-offset", "0.5", "--create-offset", "1.5",

@@ -14,7 +14,9 @@ import pytest
 
 from lagrace.cli import main
 from lagrace.cli.sim_cmd import format_ready_json, format_ready_table
-from lagrace.sim import Mode, SimConfig, SimNode
+from lagrace.sim.cluster import ServedPeer
+from lagrace.sim.config import SimConfig
+from lagrace.sim.mode import Mode
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,7 +68,7 @@ def test_bad_options_are_one_line_usage_errors(capsys: pytest.CaptureFixture[str
 def test_ready_formats_list_every_node() -> None:
     """The JSON line and the table carry url, peer id and log of every node."""
     config = SimConfig(seed=9)
-    nodes = [SimNode(1, "http://127.0.0.1:6333", 77, Path("/tmp/peer-1.log"))]
+    nodes = [ServedPeer(1, "http://127.0.0.1:6333", 77, Path("/tmp/peer-1.log"))]
     assert json.loads(format_ready_json(config, nodes)) == {
         "model": "lagrace simulated Qdrant cluster (a model, not Qdrant)",
         "mode": "buggy",

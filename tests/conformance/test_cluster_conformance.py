@@ -22,10 +22,10 @@ import pytest
 
 from lagrace.api.client import HttpNodeClient
 from lagrace.clock import SystemClock
-from lagrace.discovery import detect_builds, discover
 from lagrace.events import Outcome
-from lagrace.history import Recorder
 from lagrace.logline import parse_log_line
+from lagrace.race.discovery import detect_builds, discover
+from lagrace.recorder import Recorder
 from tests.scripts.conftest import RUN_CLUSTER, free_base_port, run_script, script_env
 
 pytestmark = [pytest.mark.sim, pytest.mark.timeout(240)]

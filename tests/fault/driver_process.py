@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lagrace.clock import NS_PER_S, SystemClock
+from lagrace.clock import SystemClock
 from lagrace.history import LoadedHistory, history_bytes, read_history
+from lagrace.timebase import NS_PER_S
 
 CLOCK = SystemClock()
 ARGS = (

@@ -1,9 +1,9 @@
 """Racing the in-process simulated cluster with faults injected at known times.
 
 :func:`race_sim` starts a :class:`~lagrace.sim.cluster.SimCluster`, runs
-:func:`lagrace.orchestrate.run_scenario` against it (optionally through per-node URLs that the
+:func:`lagrace.race.orchestrate.run_scenario` against it (optionally through per-node URLs that the
 test substitutes, e.g. a proxy) and runs an injector coroutine concurrently: the injector gets
-the cluster and the run's live :class:`~lagrace.history.Recorder`, so it can wait for a phase
+the cluster and the run's live :class:`~lagrace.recorder.Recorder`, so it can wait for a phase
 and then kill, restart, slow down or cut a peer. :func:`check_run` asserts what every faulted
 run must still deliver and counts the events on disk against those recorded.
 """
@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 
-from lagrace import orchestrate
 from lagrace.clock import Clock
 from lagrace.events import Complete, Invoke, Mark, Outcome
-from lagrace.history import History, JsonlSink, Recorder, read_history
-from lagrace.orchestrate import RunOutcome, run_scenario
+from lagrace.history import History, read_history
+from lagrace.race import orchestrate
+from lagrace.race.orchestrate import RunOutcome, run_scenario
+from lagrace.recorder import JsonlSink, Recorder
 from lagrace.scenario import Scenario, with_overrides
 from lagrace.sim.cluster import SimCluster
 from lagrace.sim.config import SimConfig

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from lagrace import runner
 from lagrace.events import OBS_PROBE_ERROR, Outcome
-from lagrace.history import History, Recorder
+from lagrace.history import History
+from lagrace.race import runner
+from lagrace.race.settle import EndReason
+from lagrace.recorder import Recorder
 from lagrace.sim.cluster import SimCluster
 from lagrace.sim.mode import Mode
 from tests.fault.conftest import Figures
@@ -138,7 +140,9 @@ async def test_peer_killed_for_good_ends_at_the_settle_bound(
         overrides={"run.settle_s": 2, "run.time_limit_s": 10},
     )
     findings = check_run(raced, figures)
-    ended = not raced.outcome.result.converged and raced.outcome.result.reason == "time_limit"
+    ended = (
+        not raced.outcome.result.converged and raced.outcome.result.reason is EndReason.TIME_LIMIT
+    )
     figures.fault("peer killed for good", survived=ended)
     assert ended, raced.outcome.result
     # a dead peer's replicas do leave Active (the sim logs the WARNs a real cluster would):
@@ -280,8 +284,8 @@ async def test_peer_lost_during_setup_ends_in_error_and_cleans_up(
     config = json.loads(run_dir.config.read_text())
     findings = json.loads(run_dir.findings.read_text())
     result = raced.outcome.result
-    figures.fault("peer lost during setup", survived=result.reason == "error")
-    assert result.reason == "error", result
+    figures.fault("peer lost during setup", survived=result.reason is EndReason.ERROR)
+    assert result.reason is EndReason.ERROR, result
     assert "did not become Active" in (result.detail or "")
     assert config["status"] == "error"
     assert findings["verdict"] == "error"
@@ -291,4 +295,4 @@ async def test_peer_lost_during_setup_ends_in_error_and_cleans_up(
     assert end is not None
     assert end.data["reason"] == "error"
     existing = config["existing_collection"]
-    assert result.deleted == [existing]  # what setup created is not left behind
+    assert result.deleted == (existing,)  # what setup created is not left behind

@@ -20,12 +20,13 @@ from lagrace.api.client import HttpNodeClient, Timeouts
 from lagrace.clock import SystemClock
 from lagrace.errors import ClusterError
 from lagrace.events import Complete, Invoke, Outcome
-from lagrace.history import Recorder
 from lagrace.plan import NodeRef, make_plan
-from lagrace.preflight import preflight
+from lagrace.race.context import RunContext
+from lagrace.race.preflight import preflight
+from lagrace.race.watchers import WatchState, poll_cluster_once, poll_collection_once
+from lagrace.race.workers import create_in_burst, hammer, propose_slow_down
+from lagrace.recorder import Recorder
 from lagrace.scenario import Scenario, with_overrides
-from lagrace.watchers import WatchState, poll_cluster_once, poll_collection_once
-from lagrace.workers import RaceContext, create_in_burst, hammer, propose_slow_down
 from tests.fault.conftest import Figures
 from tests.fault.hostile_server import CAP_BYTES, Hostile, hostile_answers, hostile_cluster
 
@@ -89,7 +90,7 @@ def test_watchers_record_probe_errors_and_never_raise(bad: Hostile, figures: Fig
         recorder = Recorder(SystemClock())
         async with hostile_cluster() as (nodes, urls), _clients(urls[:1], recorder) as clients:
             nodes[0].hostile = bad
-            state = WatchState(nodes=1)
+            state = WatchState(nodes=1, clock=recorder.clock)
             async with asyncio.timeout(5):
                 await poll_cluster_once(clients[0], recorder, state)
                 await poll_collection_once(clients[0], recorder, state, "c")
@@ -124,12 +125,12 @@ def test_workers_keep_going_on_garbage(bad: Hostile, figures: Figures) -> None:
             )  # fmt: skip
             refs = tuple(NodeRef(n + 1, u, 100 + n) for n, u in enumerate(urls))
             plan = make_plan(scenario, refs, "abc123", None)
-            ctx = RaceContext(
-                clock=recorder.clock,
+            ctx = RunContext(
                 scenario=scenario,
                 plan=plan,
                 nodes=refs,
                 apis={c.node: c for c in clients},
+                recorder=recorder,
             )
             ctx.origin_ns = recorder.clock.now_ns()
             async with asyncio.timeout(5), asyncio.TaskGroup() as tg:

@@ -19,8 +19,8 @@ import pytest
 from lagrace.api.client import HttpNodeClient
 from lagrace.cli import main
 from lagrace.clock import SystemClock
-from lagrace.history import Recorder
 from lagrace.plan import make_points
+from lagrace.recorder import Recorder
 from lagrace.sim.cluster import SimCluster
 from lagrace.sim.config import SimConfig
 from lagrace.sim.mode import Mode

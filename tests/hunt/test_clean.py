@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lagrace.api.models import CollectionCluster, ReplicaView
 from lagrace.clock import ManualClock
-from lagrace.history import Recorder
 from lagrace.hunt.clean import delete_leftovers, judge_clean, probe_clean, wait_clean
+from lagrace.recorder import Recorder
 from lagrace.testing import FakeNode, cluster_status, ok
 
 
@@ -52,7 +52,7 @@ async def test_a_dead_replica_of_any_collection_is_unclean() -> None:
     recorder, nodes = _nodes(state="Dead")
     got = await probe_clean(nodes, recorder, lambda name: False)
     assert not got.clean
-    assert "is Dead" in (got.why or "")
+    assert got.why == "node 1 last saw mine shard 0 replica 12 Dead"
 
 
 async def test_leftovers_are_unclean_and_deleted() -> None:

@@ -10,9 +10,9 @@ from lagrace.hunt.render import (
     scenario_toml,
 )
 from lagrace.hunt.space import parse_param
-from lagrace.hunt.testing import bernoulli_oracle, drive, step
 from lagrace.hunt.window import summarise
 from lagrace.scenario import Scenario, scenario_from_toml_text, with_overrides
+from lagrace.testing.oracles import bernoulli_oracle, drive, step
 
 
 def test_toml_round_trip_of_a_scenario() -> None:

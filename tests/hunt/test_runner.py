@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lagrace.clock import NS_PER_S, ManualClock
+from lagrace.clock import ManualClock
 from lagrace.hunt.model import HuntState, Settings, TrialOutcome
 from lagrace.hunt.runner import (
     Hunt,
@@ -18,6 +18,7 @@ from lagrace.hunt.runner import (
 )
 from lagrace.hunt.space import base_value, parse_param
 from lagrace.scenario import Scenario, scenario_from_file
+from lagrace.timebase import NS_PER_S
 
 
 class FakeTrials:

@@ -19,8 +19,8 @@ from lagrace.hunt.model import (
 )
 from lagrace.hunt.search import plan_next, time_left
 from lagrace.hunt.space import parse_param
-from lagrace.hunt.testing import bernoulli_oracle, drive, logistic, step
 from lagrace.hunt.walk import walk_axis
+from lagrace.testing.oracles import bernoulli_oracle, drive, logistic, step
 
 BASE = {"burst.count": 3.0, "hammer.workers": 8.0, "hammer.rate": 25.0, "lag.duration_s": 20.0}
 

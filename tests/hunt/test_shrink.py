@@ -7,8 +7,8 @@ import pytest
 from lagrace.hunt.model import HuntState, Settings, TrialOutcome
 from lagrace.hunt.shrink import candidate
 from lagrace.hunt.space import parse_param
-from lagrace.hunt.testing import bernoulli_oracle, drive
 from lagrace.hunt.window import summarise
+from lagrace.testing.oracles import bernoulli_oracle, drive
 
 BASE = {"burst.count": 3.0, "hammer.workers": 8.0, "hammer.rate": 25.0, "lag.duration_s": 20.0}
 

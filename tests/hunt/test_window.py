@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lagrace.hunt.model import HuntState, Settings
 from lagrace.hunt.space import parse_param
-from lagrace.hunt.testing import bernoulli_oracle, drive, step
 from lagrace.hunt.window import summarise
+from lagrace.testing.oracles import bernoulli_oracle, drive, step
 
 BASE = {"burst.count": 1.0, "hammer.workers": 8.0, "hammer.rate": 25.0, "lag.duration_s": 20.0}
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lagrace.analysis.builders import example_run
 from lagrace.analysis.findings import Disruption, Findings, Verdict, WriteFailure, WriteSummary
 from lagrace.analysis.inputs import analysis_input_from_history
 from lagrace.analysis.verdict import analyse
 from lagrace.render.markdown import cell, format_summary_markdown, node_peers_from_meta
+from lagrace.testing.histories import example_run
 
 META = {
     "run_id": "abc123",

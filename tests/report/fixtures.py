@@ -29,9 +29,10 @@ from lagrace.analysis.findings import (
 )
 from lagrace.api import calls
 from lagrace.api.calls import Call, record_invoke
-from lagrace.clock import NS_PER_MS, NS_PER_S, ManualClock
+from lagrace.clock import ManualClock
 from lagrace.events import OBS_CLUSTER, OBS_COLLECTION_CLUSTER, OBS_LOG, OBS_PROBE_ERROR, Outcome
-from lagrace.history import JsonlSink, Recorder
+from lagrace.recorder import JsonlSink, Recorder
+from lagrace.timebase import NS_PER_MS, NS_PER_S
 
 ANCHOR_UNIX_NS: Final = 1_795_000_000 * NS_PER_S
 NODES: Final = {1: 1001, 2: 2002, 3: 3003}

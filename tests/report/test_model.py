@@ -10,7 +10,8 @@ from lagrace.api import calls
 from lagrace.api.calls import record_invoke
 from lagrace.clock import ManualClock
 from lagrace.events import OBS_COLLECTION_CLUSTER, OBS_LOG, Outcome, event_from_json
-from lagrace.history import History, Recorder
+from lagrace.history import History
+from lagrace.recorder import Recorder
 from lagrace.report.model import (
     ABSENT,
     Band,

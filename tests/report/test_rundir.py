@@ -99,14 +99,7 @@ def test_unwritable_output_is_a_run_dir_error(race_dir: Path, tmp_path: Path) ->
 
 
 def test_summary_comes_from_the_renderer_when_it_exists(race_dir: Path, tmp_path: Path) -> None:
-    """With lagrace.render.markdown present, summary.md is its format_summary_markdown."""
-    import importlib.util
-
-    from lagrace.report.summary import RENDERER_MODULE
-
+    """A run with findings: summary.md is render.markdown's format_summary_markdown."""
     files = render_report(race_dir, tmp_path / "out", png=False)
-    if importlib.util.find_spec(RENDERER_MODULE) is None:
-        assert files.summary_source == "lagrace.report.summary"
-    else:
-        assert files.summary_source == RENDERER_MODULE
+    assert files.summary_source == "lagrace.render.markdown"
     assert "existing_collection" in files.summary.read_text()

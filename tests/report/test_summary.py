@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
+from lagrace.render.markdown import format_summary_markdown
 from lagrace.report import summary
 from lagrace.report.rundir import load_model
 from lagrace.report.summary import format_minimal_summary, summary_markdown
@@ -29,26 +28,19 @@ def test_minimal_summary_without_findings(partial_dir: Path) -> None:
     assert "No findings.json" in text
 
 
-def test_renderer_is_used_when_present(race_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """format_summary_markdown(findings, config) of lagrace.render.markdown wins when it exists."""
-    calls: list[tuple[object, object]] = []
-
-    def fake(findings: object, config: object) -> str:
-        calls.append((findings, config))
-        return "from the renderer\n"
-
-    monkeypatch.setattr(summary, "_renderer", lambda: fake)
-    text, source = summary_markdown(load_model(race_dir), {"run_id": "a1b2c3"})
-    assert (text, source) == ("from the renderer\n", summary.RENDERER_MODULE)
-    assert calls
-    assert calls[0][1] == {"run_id": "a1b2c3"}
+def test_a_run_with_findings_gets_its_own_summary(race_dir: Path) -> None:
+    """With findings, summary.md is what ``lagrace run`` writes (render.markdown), given the
+    run's config."""
+    model = load_model(race_dir)
+    assert model.findings is not None
+    config = {"run_id": "a1b2c3", "scenario": "consensus-lag"}
+    text, source = summary_markdown(model, config)
+    assert source == summary.RENDERER_MODULE == "lagrace.render.markdown"
+    assert text == format_summary_markdown(model.findings, config)
 
 
-def test_fallback_without_findings_even_with_a_renderer(
-    partial_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The renderer needs findings; without them the minimal summary is written."""
-    monkeypatch.setattr(summary, "_renderer", lambda: lambda f, c: "unused")
+def test_fallback_without_findings(partial_dir: Path) -> None:
+    """Without findings (a run cut short) the minimal summary is written."""
     text, source = summary_markdown(load_model(partial_dir), {})
     assert source == summary.__name__
     assert "No findings.json" in text

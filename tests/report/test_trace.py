@@ -92,7 +92,7 @@ def test_overlapping_operations_of_one_worker_get_their_own_tracks() -> None:
     """Open-loop ops that overlap go to '<worker> #k' threads so slices nest properly."""
     from lagrace.clock import ManualClock
     from lagrace.events import Outcome
-    from lagrace.history import Recorder
+    from lagrace.recorder import Recorder
     from lagrace.report.model import build_model
 
     clock = ManualClock()

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from lagrace.sim import SimCluster
+from lagrace.sim.cluster import SimCluster
 
 EXISTING = "existing"
 NEW = "created_during_lag"

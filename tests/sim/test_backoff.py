@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lagrace.clock import NS_PER_S
 from lagrace.sim.backoff import LocallyDisabled, ReplicaKey, backoff_delay_s
 from lagrace.sim.replica_states import ReplicaState
+from lagrace.timebase import NS_PER_S
 
 
 def test_schedule_is_1_2_4_8_then_10_cap() -> None:

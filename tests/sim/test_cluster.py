@@ -10,9 +10,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from lagrace.clock import parse_rfc3339
 from lagrace.logline import parse_log_line
-from lagrace.sim import Mode, SimCluster, SimConfig
+from lagrace.sim.cluster import SimCluster
+from lagrace.sim.config import SimConfig
+from lagrace.sim.mode import Mode
+from lagrace.timebase import parse_rfc3339
 from tests.sim.race import (
     DEAD_ECHO,
     EXISTING,

@@ -13,7 +13,9 @@ import aiohttp
 import pytest
 
 from lagrace.logline import parse_log_line
-from lagrace.sim import Mode, SimCluster, SimConfig
+from lagrace.sim.cluster import SimCluster
+from lagrace.sim.config import SimConfig
+from lagrace.sim.mode import Mode
 
 pytestmark = pytest.mark.sim
 

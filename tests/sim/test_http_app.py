@@ -10,7 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from lagrace.sim import SimCluster, SimConfig
+from lagrace.sim.cluster import SimCluster
+from lagrace.sim.config import SimConfig
 from tests.support.openapi import OpenApiSpec, require_spec
 
 pytestmark = pytest.mark.sim

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lagrace.clock import NS_PER_MS, NS_PER_S
 from lagrace.sim.operations import DeleteCollection
 from lagrace.sim.raft import Consensus, RaftPeer, RaftTiming
+from lagrace.timebase import NS_PER_MS, NS_PER_S
 
 TIMING = RaftTiming(heartbeat_ns=200 * NS_PER_MS, message_timeout_ns=NS_PER_S)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lagrace.clock import NS_PER_S
 from lagrace.errors import ScenarioError
 from lagrace.plan import NodeRef, make_plan
-from lagrace.runner import run_config
+from lagrace.race.runner import run_config
 from lagrace.scenario import Scenario, scenario_from_toml_text, scenario_to_json, validate
 from lagrace.scenario import with_overrides as over
+from lagrace.timebase import NS_PER_S
 
 NODES = (
     NodeRef(1, "http://127.0.0.1:1", 101),

@@ -40,7 +40,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class SimNode:
+class ReadyNode:
     """One peer of the simulated cluster as the child reported it."""
 
     node: int
@@ -57,15 +57,15 @@ class SimProcess:
     mode: str
     seed: int
     model: str
-    nodes: tuple[SimNode, ...]
+    nodes: tuple[ReadyNode, ...]
 
 
-def parse_ready_line(line: str) -> tuple[str, str, int, tuple[SimNode, ...]]:
+def parse_ready_line(line: str) -> tuple[str, str, int, tuple[ReadyNode, ...]]:
     """Parse the child's ready line: model label, mode, seed, nodes."""
     try:
         obj: Any = json.loads(line)
         nodes = tuple(
-            SimNode(
+            ReadyNode(
                 node=int(n["node"]),
                 url=str(n["url"]),
                 peer_id=int(n["peer_id"]),

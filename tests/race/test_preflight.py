@@ -14,8 +14,8 @@ from lagrace.errors import (
     sole_error,
 )
 from lagrace.exitcodes import ExitCode
-from lagrace.history import Recorder
-from lagrace.preflight import Preflight, preflight
+from lagrace.race.preflight import Preflight, preflight
+from lagrace.recorder import Recorder
 from lagrace.testing import (
     FakeNode,
     cluster_disabled,
@@ -26,6 +26,7 @@ from lagrace.testing import (
     staging_telemetry,
     timed_out,
 )
+from lagrace.timebase import NS_PER_S
 
 PEERS = {11: "http://127.0.0.1:1/", 22: "http://127.0.0.1:2/", 33: "http://127.0.0.1:3/"}
 ROOT = {"title": "qdrant - vector search engine", "version": "1.18.3"}
@@ -92,19 +93,24 @@ async def test_refuses_a_cluster_with_peers_no_url_reaches() -> None:
 
 
 async def test_a_frozen_peer_is_waited_for_then_exits_inconclusive() -> None:
-    """/cluster answers, /telemetry times out: retried up to the bound, then FrozenPeerError
-    (exit 2, not a usage error); a peer that thaws in time passes."""
-    recorder = Recorder(ManualClock())
+    """/cluster answers, /telemetry times out: retried every retry_s of the run clock up to the
+    bound, then FrozenPeerError (exit 2, not a usage error); a peer that thaws in time passes."""
+    clock = ManualClock()
+    recorder = Recorder(clock)
     nodes = _nodes(recorder)
     nodes[1].always("telemetry", timed_out())
-    with pytest.raises(FrozenPeerError, match=r"node 2 .*looks frozen.*try again later") as err:
-        await preflight(nodes, ManualClock(), frozen_wait_s=0.035, retry_s=0.01)
+    async with clock.autojump():
+        with pytest.raises(FrozenPeerError, match=r"node 2 .*looks frozen.*waiting 30 s") as err:
+            await preflight(nodes, clock, frozen_wait_s=35.0, retry_s=10.0)
     assert err.value.exit_code is ExitCode.INCONCLUSIVE
     assert len(nodes[1].calls_of("telemetry")) == 4  # the first try and three retries
+    assert clock.now_ns() == 30 * NS_PER_S
     nodes = _nodes(recorder)
     nodes[1].script("telemetry", timed_out(), timed_out())
-    found = await preflight(nodes, ManualClock(), frozen_wait_s=1.0, retry_s=0.01)
+    async with clock.autojump():
+        found = await preflight(nodes, clock, frozen_wait_s=100.0, retry_s=10.0)
     assert found.builds[2].staging
+    assert clock.now_ns() == 50 * NS_PER_S
 
 
 async def test_a_v1_16_build_is_accepted_through_the_probe() -> None:

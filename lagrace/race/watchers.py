@@ -11,23 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lagrace.analysis.convergence import Convergence, judge_convergence
 from lagrace.api.protocol import NodeApi
+from lagrace.clock import Clock, wait_event
 from lagrace.events import OBS_CLUSTER, OBS_COLLECTION_CLUSTER, OBS_PROBE_ERROR
-from lagrace.history import Recorder
-from lagrace.snapshots import (
-    Convergence,
-    cluster_changed,
-    cluster_data,
-    collection_data,
-    judge_convergence,
-)
+from lagrace.race.snapshots import cluster_changed, cluster_data, collection_data
+from lagrace.recorder import Recorder
+from lagrace.timebase import NS_PER_S
 
 
 @dataclass(slots=True)
 class WatchState:
-    """Latest snapshots, by node and by (node, collection)."""
+    """Latest snapshots, by node and by (node, collection); waits run on ``clock``."""
 
     nodes: int
+    clock: Clock
     clusters: dict[int, dict[str, Any]] = field(default_factory=dict)
     collections: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
     probe_errors: dict[tuple[int, str], str] = field(default_factory=dict)
@@ -36,17 +34,18 @@ class WatchState:
 
     def convergence(self, names: tuple[str, ...]) -> Convergence:
         """Judge the latest snapshots."""
-        return judge_convergence(self.clusters, self.collections, self.nodes, names)
+        return judge_convergence(self.clusters, self.collections, range(1, self.nodes + 1), names)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout_s: float) -> bool:
-        """Wait (re-checking after every poll round) until ``predicate`` holds, or time out."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                while not predicate():
-                    self.updated.clear()
-                    await self.updated.wait()
-        except TimeoutError:
-            return False
+        """Wait (re-checking after every poll round) until ``predicate`` holds, or ``timeout_s``
+        of the clock passed; whether it holds."""
+        deadline_ns = self.clock.now_ns() + int(timeout_s * NS_PER_S)
+        while not predicate():
+            left_s = (deadline_ns - self.clock.now_ns()) / NS_PER_S
+            if left_s <= 0:
+                return False
+            self.updated.clear()
+            await wait_event(self.clock, self.updated, left_s)
         return True
 
 
@@ -126,7 +125,8 @@ async def watch_node(
     interval_s: float,
     stop: asyncio.Event,
 ) -> None:
-    """Poll one node every ``interval_s`` until ``stop``: its cluster and every collection."""
+    """Poll one node every ``interval_s`` of the run clock until ``stop``: its cluster and every
+    collection."""
     while not stop.is_set():
         async with asyncio.TaskGroup() as tg:
             tg.create_task(poll_cluster_once(api, recorder, state))
@@ -134,8 +134,4 @@ async def watch_node(
                 tg.create_task(poll_collection_once(api, recorder, state, name))
         state.polls += 1
         state.updated.set()
-        try:
-            async with asyncio.timeout(interval_s):
-                await stop.wait()
-        except TimeoutError:
-            continue
+        await wait_event(state.clock, stop, interval_s)

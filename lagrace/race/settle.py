@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lagrace.analysis.logtexts import USER_ERROR_PREFIX
-from lagrace.clock import NS_PER_S
 from lagrace.events import OBS_LOG, Event, Observe
+from lagrace.timebase import NS_PER_S
 
 
 def is_user_error_line(event: Event) -> bool:

@@ -1,8 +1,10 @@
 """The race's workers: slow-down proposers, the collection burst, and the upsert hammer.
 
-Each worker is a coroutine that the runner starts in its TaskGroup. Every call goes through a
+Each worker is a coroutine that the runner starts in its TaskGroup, sharing one
+:class:`~lagrace.race.context.RunContext`. Every call goes through a
 :class:`~lagrace.api.protocol.NodeApi`, which records it in the history; workers only decide
-what to send and when (the times come from :mod:`lagrace.plan`, on the one clock).
+what to send and when (the times come from :mod:`lagrace.plan`); every wait is on the run's
+clock, so the workers run in virtual time under a :class:`~lagrace.clock.ManualClock`.
 """
 
 from __future__ import annotations
@@ -10,47 +12,20 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from lagrace.api.calls import PointsJson
-from lagrace.api.protocol import NodeApi
-from lagrace.clock import NS_PER_S, Clock, sleep_until
+from lagrace.clock import sleep
 from lagrace.plan import (
     CreateStep,
-    NodeRef,
-    Plan,
     SlowDownStep,
     hammer_node,
     hammer_wait,
     make_points,
     worker_first_id,
 )
-from lagrace.scenario import Scenario
-
-
-@dataclass(slots=True)
-class HammerStats:
-    """Live counters for progress display."""
-
-    sent: int = 0
-    ok: int = 0
-    failed: int = 0
-
-
-@dataclass(slots=True)
-class RaceContext:
-    """What every worker of one race shares: the clock, the nodes, the plan, the stop signal."""
-
-    clock: Clock
-    scenario: Scenario
-    plan: Plan
-    nodes: tuple[NodeRef, ...]
-    apis: Mapping[int, NodeApi]
-    origin_ns: int = 0  # run-clock time at which the race phase started
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    stats: HammerStats = field(default_factory=HammerStats)
+from lagrace.race.context import RunContext
+from lagrace.timebase import NS_PER_S
 
 
 def collection_body(shards: int, replication_factor: int, vector_size: int) -> dict[str, Any]:
@@ -62,10 +37,10 @@ def collection_body(shards: int, replication_factor: int, vector_size: int) -> d
     }
 
 
-async def propose_slow_down(ctx: RaceContext, step: SlowDownStep, worker: str) -> None:
+async def propose_slow_down(ctx: RunContext, step: SlowDownStep, worker: str) -> None:
     """Send one ``test_slow_down`` at its planned time."""
     at = ctx.origin_ns + step.at_ns
-    await sleep_until(ctx.clock, at)
+    await ctx.clock.sleep_until(at)
     await ctx.apis[step.via].test_slow_down(
         ctx.plan.existing,
         peer_id=step.target_peer,
@@ -77,7 +52,7 @@ async def propose_slow_down(ctx: RaceContext, step: SlowDownStep, worker: str) -
 
 
 async def create_in_burst(
-    ctx: RaceContext, step: CreateStep, gate: asyncio.Semaphore, worker: str
+    ctx: RunContext, step: CreateStep, gate: asyncio.Semaphore, worker: str
 ) -> None:
     """Create one collection at its planned time, at most ``burst.concurrency`` in flight."""
     burst = ctx.scenario.burst
@@ -85,7 +60,7 @@ async def create_in_burst(
         burst.shards, burst.replication_factor, ctx.scenario.existing.vector_size
     )
     at = ctx.origin_ns + step.at_ns
-    await sleep_until(ctx.clock, at)
+    await ctx.clock.sleep_until(at)
     async with gate:
         await ctx.apis[step.via].create_collection(
             step.name, body, timeout_s=burst.timeout_s, worker=worker, intended_ns=at
@@ -137,7 +112,7 @@ class Batches:
 
 
 async def _upsert(
-    ctx: RaceContext, worker: int, seq: int, points: PointsJson, intended: int | None
+    ctx: RunContext, worker: int, seq: int, points: PointsJson, intended: int | None
 ) -> bool:
     """One upsert of the hammer; counts it in the live stats."""
     h = ctx.scenario.hammer
@@ -159,7 +134,7 @@ async def _upsert(
     return reply.ok
 
 
-async def hammer(ctx: RaceContext, worker: int) -> None:
+async def hammer(ctx: RunContext, worker: int) -> None:
     """Upsert batches into the existing collection until ``stop``.
 
     Closed loop: the next upsert goes when the previous one answered. Open loop: upserts go at
@@ -175,7 +150,7 @@ async def hammer(ctx: RaceContext, worker: int) -> None:
     if h.mode == "closed":
         while not ctx.stop.is_set():
             if not await _upsert(ctx, worker, seq, batches.next(), None):
-                await asyncio.sleep(0.01)  # do not spin on a refusing node
+                await sleep(clock, 0.01)  # do not spin on a refusing node
             seq += 1
         return
     period_ns = int(NS_PER_S * max(1, h.workers) / h.rate)
@@ -191,7 +166,7 @@ async def hammer(ctx: RaceContext, worker: int) -> None:
     async with asyncio.TaskGroup() as tg:
         while not ctx.stop.is_set():
             intended = start + seq * period_ns
-            await sleep_until(clock, intended)
+            await clock.sleep_until(intended)
             await gate.acquire()
             if ctx.stop.is_set():
                 gate.release()

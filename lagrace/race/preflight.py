@@ -1,7 +1,7 @@
 """Preflight: check the target before anything is sent that could change it.
 
 Reads only (``GET /``, ``GET /cluster``, ``GET /telemetry``, and on v1.16.x the side-effect-free
-``staging`` probe of notes §4.8, through :mod:`lagrace.discovery`) and raises the specific
+``staging`` probe of notes §4.8, through :mod:`lagrace.race.discovery`) and raises the specific
 :class:`~lagrace.errors.ClusterError` for each way a target can be unusable: unreachable, not
 Qdrant, not in cluster mode, without the ``staging`` feature, refusing our API key, or a cluster
 with peers that no given URL reaches. A peer still frozen by an earlier race (it answers
@@ -11,17 +11,17 @@ with peers that no given URL reaches. A peer still frozen by an earlier race (it
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from lagrace.api.protocol import NodeApi
-from lagrace.clock import NS_PER_S, Clock
-from lagrace.discovery import ClusterView, detect_builds, discover, require_staging
+from lagrace.clock import Clock, sleep
 from lagrace.errors import ClusterError, FrozenPeerError, sole_error
 from lagrace.plan import NodeRef
+from lagrace.race.discovery import ClusterView, detect_builds, discover, require_staging
+from lagrace.timebase import NS_PER_S
 from lagrace.versions import BuildInfo
 
 FROZEN_RETRY_S: Final = 5.0  # how often a frozen peer is asked again
@@ -76,7 +76,7 @@ async def preflight(
                     "attempts of grpc_timeout_ms + 2 s: about 3 min with the default 60 s, "
                     "about 21 s with --grpc-timeout-ms 5000); try again later"
                 ) from None
-            await asyncio.sleep(retry_s)
+            await sleep(clock, retry_s)
     if need_staging:
         for api in apis:
             require_staging(api.node, api.url, builds[api.node])

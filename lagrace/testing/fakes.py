@@ -15,7 +15,6 @@ scripted raises :class:`UnscriptedCall` (a test bug, not a node failure)::
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from collections import deque
@@ -27,8 +26,9 @@ from lagrace.api.calls import Call
 from lagrace.api.client import HttpNodeClient, Timeouts
 from lagrace.api.models import ClusterStatus, CollectionCluster, UpdateResult
 from lagrace.api.transport import Progress, Response, TransportError
-from lagrace.clock import format_rfc3339
-from lagrace.history import Recorder
+from lagrace.clock import Clock, SystemClock, sleep
+from lagrace.recorder import Recorder
+from lagrace.timebase import format_rfc3339
 
 REFUSED = "ClientConnectorError: Cannot connect to host (connection refused)"
 
@@ -204,8 +204,9 @@ class _Plan:
 class ScriptedTransport:
     """A :class:`~lagrace.api.transport.Transport` answering from per-op scripts."""
 
-    def __init__(self, name: str = "scripted") -> None:
+    def __init__(self, name: str = "scripted", clock: Clock | None = None) -> None:
         self.name = name
+        self.clock: Clock = clock or SystemClock()  # delays are waited on it (virtual time)
         self._plans: dict[str, _Plan] = {}
         self.calls: list[Call] = []
 
@@ -241,7 +242,7 @@ class ScriptedTransport:
         answer = self._answer_for(call)
         progress.sent = answer.sent
         if answer.delay_s > 0:
-            await asyncio.sleep(answer.delay_s)
+            await sleep(self.clock, answer.delay_s)
         if answer.status is None:
             raise TransportError(answer.error or "no answer")
         progress.status = answer.status
@@ -263,7 +264,7 @@ class FakeNode(HttpNodeClient):
         peer_id: int | None = None,
         timeouts: Timeouts | None = None,
     ) -> None:
-        self.transport = ScriptedTransport(f"FakeNode(node={node})")
+        self.transport = ScriptedTransport(f"FakeNode(node={node})", recorder.clock)
         super().__init__(
             node,
             url or f"http://fake-node-{node}:6333",

@@ -24,8 +24,9 @@ from lagrace.events import (
     event_line,
     event_to_json,
 )
-from lagrace.history import JsonlSink, Recorder, history_bytes, kept_live, read_history
-from lagrace.settle import EchoWatch
+from lagrace.history import history_bytes, read_history
+from lagrace.race.settle import EchoWatch
+from lagrace.recorder import JsonlSink, Recorder, kept_live
 
 _ints = st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63))
 _text = st.text(max_size=40)

@@ -19,10 +19,10 @@ from lagrace.api.models import (
 )
 from lagrace.api.protocol import NodeApi
 from lagrace.clock import ManualClock
-from lagrace.discovery import detect_builds, discover
 from lagrace.errors import ClusterModeError, ProtocolError
 from lagrace.events import Complete, Invoke, Outcome
-from lagrace.history import Recorder
+from lagrace.race.discovery import detect_builds, discover
+from lagrace.recorder import Recorder
 from lagrace.testing import (
     REFUSED,
     Answer,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from lagrace.clock import NS_PER_S, ManualClock
-from lagrace.history import Recorder
+from lagrace.clock import ManualClock
 from lagrace.logline import format_log_line
-from lagrace.tailer import LogTail, start_offset, tail_log
+from lagrace.race.tailer import LogTail, start_offset, tail_log
+from lagrace.recorder import Recorder
+from lagrace.timebase import NS_PER_S
 
 
 def test_partial_lines_wait_for_their_newline(tmp_path: Path) -> None:

@@ -1,12 +1,12 @@
-"""Tests of watcher snapshots and the live convergence judgement."""
+"""Tests of watcher snapshots (judged in tests/analysis/test_convergence.py)."""
 
 from __future__ import annotations
 
 import itertools
 
-from lagrace.api.models import ClusterStatus, CollectionCluster, ReplicaView, SendFailure
-from lagrace.clock import NS_PER_MS, WallAnchor
-from lagrace.snapshots import cluster_changed, cluster_data, collection_data, judge_convergence
+from lagrace.api.models import ClusterStatus, SendFailure
+from lagrace.race.snapshots import cluster_changed, cluster_data
+from lagrace.timebase import NS_PER_MS, WallAnchor
 
 ANCHOR = WallAnchor(unix_ns=1_000_000 * NS_PER_MS)
 
@@ -53,30 +53,3 @@ def test_a_stall_is_re_recorded_every_second() -> None:
     ]
     recorded = [b for a, b in itertools.pairwise(stalled) if cluster_changed(a, b)]
     assert [r["last_update_age_ms"] for r in recorded] == [1250.0, 2000.0, 3000.0]
-
-
-def _coll(states: list[str]) -> dict[str, object]:
-    info = CollectionCluster(
-        peer_id=7,
-        shard_count=1,
-        replicas=tuple(ReplicaView(0, 7 + i, s, i == 0) for i, s in enumerate(states)),
-    )
-    return collection_data("c", info, 200)
-
-
-def test_convergence_needs_same_commit_no_pending_all_active() -> None:
-    """Each condition of convergence is checked and named when it fails."""
-    now = 1_000_000 * NS_PER_MS
-    fine = cluster_data(_status(), ANCHOR, now)
-    clusters = {1: fine, 2: fine}
-    colls = {(1, "c"): _coll(["Active", "Active"]), (2, "c"): _coll(["Active", "Active"])}
-    assert judge_convergence(clusters, colls, 2, ("c",)).converged
-    behind = {1: fine, 2: cluster_data(_status(commit=9), ANCHOR, now)}
-    assert "commits differ" in (judge_convergence(behind, colls, 2, ("c",)).why_not or "")
-    dead = {**colls, (2, "c"): _coll(["Active", "Dead"])}
-    why = judge_convergence(clusters, dead, 2, ("c",)).why_not or ""
-    assert "replica 8 is Dead" in why
-    hidden = {**colls, (2, "c"): collection_data("c", None, 404)}
-    assert "does not show c" in (judge_convergence(clusters, hidden, 2, ("c",)).why_not or "")
-    pending = {1: fine, 2: cluster_data(_status(pending=2), ANCHOR, now)}
-    assert judge_convergence(pending, colls, 2, ("c",)).why_not == "pending operations"

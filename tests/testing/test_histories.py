@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lagrace.analysis.builders import HistoryBuilder, example_run, ms, upsert
 from lagrace.events import Outcome, event_from_json, event_to_json
+from lagrace.testing.histories import HistoryBuilder, example_run, ms, upsert
 
 
 def test_indexes_op_ids_and_peers() -> None:

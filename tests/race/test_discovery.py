@@ -10,18 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from lagrace.api.client import HttpNodeClient, Timeouts
-from lagrace.clock import NS_PER_MS, ManualClock, parse_rfc3339
-from lagrace.discovery import (
-    ClusterView,
-    NodeInfo,
-    build_view,
-    detect_builds,
-    discover,
-    format_cluster_table,
-    parse_node_urls,
-    resolve_node,
-    view_to_json,
-)
+from lagrace.clock import ManualClock
 from lagrace.errors import (
     ClusterError,
     ClusterModeError,
@@ -32,7 +21,19 @@ from lagrace.errors import (
     UsageError,
 )
 from lagrace.events import Invoke
-from lagrace.history import Recorder
+from lagrace.race.discovery import (
+    ClusterView,
+    NodeInfo,
+    build_view,
+    detect_builds,
+    discover,
+    format_cluster_table,
+    parse_node_urls,
+    resolve_node,
+    view_to_json,
+)
+from lagrace.recorder import Recorder
+from lagrace.timebase import NS_PER_MS, parse_rfc3339
 from lagrace.versions import BuildInfo
 from tests.api.qdrant_app import (
     LAST_UPDATE,

@@ -1,6 +1,6 @@
 """One race, end to end: preflight, run directory, (simulated) cluster, runner, analysis, report.
 
-This is the shell around :mod:`lagrace.runner`: it owns the resources of a run (HTTP clients,
+This is the shell around :mod:`lagrace.race.runner`: it owns the resources of a run (HTTP clients,
 the simulated cluster's child process, the history file) and turns the finished history into
 findings, a summary and a report in the run directory.
 """
@@ -22,17 +22,21 @@ from lagrace.analysis.findings import Findings, findings_to_json
 from lagrace.analysis.inputs import CustomSignature, analysis_input_from_history
 from lagrace.analysis.verdict import analyse
 from lagrace.api.client import HttpNodeClient
-from lagrace.clock import Clock, SystemClock, format_rfc3339
+from lagrace.clock import Clock, SystemClock
 from lagrace.errors import LagraceError
-from lagrace.history import JsonlSink, Recorder
+from lagrace.loop import uncancel_current
 from lagrace.plan import collection_name, make_plan
-from lagrace.preflight import Preflight, preflight
+from lagrace.race.context import ProgressSink, RunContext
+from lagrace.race.preflight import Preflight, preflight
+from lagrace.race.runner import RaceResult, run_config, run_race
+from lagrace.race.settle import Ending, EndReason
+from lagrace.race.simproc import SimProcess, simulated_cluster
+from lagrace.race.tailer import LogTail, start_offset
+from lagrace.recorder import JsonlSink, Recorder
 from lagrace.render.markdown import format_summary_markdown
-from lagrace.runner import ProgressSink, RaceResult, RunHandles, run_config, run_race
 from lagrace.scenario import Scenario, scenario_to_json, validate, with_overrides
-from lagrace.simproc import SimProcess, simulated_cluster
 from lagrace.store import RunDir, check_writable, create_run_dir
-from lagrace.tailer import LogTail, start_offset
+from lagrace.timebase import format_rfc3339
 from lagrace.versions import cluster_summary
 
 
@@ -87,16 +91,18 @@ class _Started:
     mark: dict[str, Any]  # the run_start mark's data
 
 
-def _config_json(run: _Started, status: str) -> dict[str, Any]:
-    scenario, run_id, clock, found, target, plan_data = (
-        run.scenario,
-        run.run_id,
-        run.clock,
-        run.found,
-        run.target,
-        run.mark,
-    )
-    return {
+def config_json(
+    scenario: Scenario,
+    run_id: str,
+    clock: Clock,
+    *,
+    status: str,
+    started: _Started | None,
+    end: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``config.json`` (docs/run-directory.md): what the run is; ``started`` is ``None`` for a
+    run interrupted before preflight finished (what it would have found is then null)."""
+    config: dict[str, Any] = {
         "run_id": run_id,
         "scenario": scenario.run.name,
         "seed": scenario.run.seed,
@@ -105,30 +111,39 @@ def _config_json(run: _Started, status: str) -> dict[str, Any]:
         "anchor": clock.anchor.isoformat(),
         "started": format_rfc3339(clock.anchor.unix_ns),
         "updated": format_rfc3339(clock.wall_ns()),
-        "versions": {
-            "lagrace": __version__,
-            "python": platform.python_version(),
-            "qdrant": {str(k): v for k, v in found.versions.items()},
-        },
-        "qdrant_builds": {str(k): b.to_json() for k, b in found.builds.items()},
-        "qdrant_summary": cluster_summary(found.builds) if found.builds else None,
-        "nodes": [
-            {
-                "node": n.node,
-                "url": n.url,
-                "peer_id": n.peer_id,
-                "log": None if log is None else str(log),
-            }
-            for n, log in zip(found.nodes, target.logs, strict=True)
-        ],
-        "target": {"node": plan_data["target_node"], "peer_id": plan_data["target_peer"]},
-        "existing_collection": plan_data["existing_collection"],
-        "new_collections": plan_data["new_collections"],
-        "sim": None
-        if target.sim is None
-        else {"mode": target.sim.mode, "seed": target.sim.seed, "model": target.sim.model},
+        "versions": {"lagrace": __version__, "python": platform.python_version(), "qdrant": {}},
+        "nodes": [],
+        "target": None,
+        "existing_collection": None,
+        "new_collections": [],
+        "sim": None,
         "config": scenario_to_json(scenario),
     }
+    if started is not None:
+        found, target, mark = started.found, started.target, started.mark
+        config["versions"]["qdrant"] = {str(k): v for k, v in found.versions.items()}
+        config |= {
+            "qdrant_builds": {str(k): b.to_json() for k, b in found.builds.items()},
+            "qdrant_summary": cluster_summary(found.builds) if found.builds else None,
+            "nodes": [
+                {
+                    "node": n.node,
+                    "url": n.url,
+                    "peer_id": n.peer_id,
+                    "log": None if log is None else str(log),
+                }
+                for n, log in zip(found.nodes, target.logs, strict=True)
+            ],
+            "target": {"node": mark["target_node"], "peer_id": mark["target_peer"]},
+            "existing_collection": mark["existing_collection"],
+            "new_collections": mark["new_collections"],
+            "sim": None
+            if target.sim is None
+            else {"mode": target.sim.mode, "seed": target.sim.seed, "model": target.sim.model},
+        }
+    if end is not None:
+        config["end"] = end
+    return config
 
 
 async def _race_target(
@@ -143,7 +158,7 @@ async def _race_target(
     run_dir: RunDir | None,
     on_progress: ProgressSink | None,
     so_far: _SoFar,
-) -> tuple[RunDir, RaceResult, _Started]:
+) -> None:
     async with _clients(target.urls, recorder, api_key) as clients:
         found = await preflight(clients, clock, frozen_wait_s=scenario.run.frozen_wait_s)
         for client, ref in zip(clients, found.nodes, strict=True):
@@ -167,7 +182,10 @@ async def _race_target(
             entry["p2p_uri"] = found.p2p_uris.get(entry["peer_id"])
         recorder.mark("run_start", mark)
         started = _Started(scenario, run_id, clock, found, target, mark)
-        run_dir.write_json(run_dir.config, _config_json(started, "running"))
+        run_dir.write_json(
+            run_dir.config,
+            config_json(scenario, run_id, clock, status="running", started=started),
+        )
         from_start = target.sim is not None
         tails = {
             ref.node: LogTail(
@@ -179,7 +197,7 @@ async def _race_target(
             for ref, log in zip(found.nodes, target.logs, strict=True)
             if log is not None
         }
-        handles = RunHandles(
+        ctx = RunContext(
             scenario=scenario,
             plan=plan,
             nodes=found.nodes,
@@ -189,9 +207,10 @@ async def _race_target(
             raw_log_path=run_dir.node_log,
             on_progress=on_progress,
         )
-        result = await run_race(handles, clock, found.leader_node)
-        so_far.out = (run_dir, result, started)  # an interruption from here on loses nothing
-        return so_far.out
+        result = await run_race(ctx, found.leader_node)
+        # Kept at once: an interruption while the clients close (or the simulated cluster
+        # stops) must not lose a finished race.
+        so_far.out = (run_dir, result, started)
 
 
 async def run_scenario(
@@ -227,7 +246,7 @@ async def run_scenario(
             # anything exists there is nothing to wrap up; otherwise finish what there is.
             if so_far.run_dir is None:
                 raise
-            _uncancel()
+            uncancel_current()
             if so_far.out is None:
                 recorder.mark("run_end", {"reason": "interrupted", "detail": _BEFORE_RACE})
                 recorder.close()
@@ -236,7 +255,7 @@ async def run_scenario(
         recorder.close()
     assert so_far.out is not None
     run_dir, result, started = so_far.out
-    if result.reason == "interrupted":
+    if result.reason is EndReason.INTERRUPTED:
         report = False  # an interrupted run ends now; `lagrace report RUN_DIR` renders later
     return _finish(
         started, run_dir, recorder, result, report=scenario.run.report if report is None else report
@@ -244,13 +263,12 @@ async def run_scenario(
 
 
 _BEFORE_RACE: Final = "interrupted by a signal before the race began"
+_STATUS: Final = {EndReason.INTERRUPTED: "interrupted", EndReason.ERROR: "error"}
 
 
-def _uncancel() -> None:
-    """Take back the cancellation that interrupted this task (we are handling it)."""
-    task = asyncio.current_task()
-    if task is not None:
-        task.uncancel()
+def _end_json(ending: Ending, deleted: tuple[str, ...]) -> dict[str, Any]:
+    """``config.json``'s ``end``: how the race ended and what cleanup deleted."""
+    return {"reason": ending.reason.value, "detail": ending.detail, "deleted": list(deleted)}
 
 
 async def _run_target(
@@ -290,7 +308,7 @@ async def _run_target(
             target = Target(
                 urls=tuple(n.url for n in sim.nodes), logs=tuple(n.log for n in sim.nodes), sim=sim
             )
-        so_far.out = await _race_target(
+        await _race_target(
             scenario,
             target,
             run_id=run_id,
@@ -314,28 +332,12 @@ def _finish_early(
     inp = analysis_input_from_history(history, existing_collections=(existing,), new_collections=())
     findings = analyse(history, inp)
     run_dir.write_json(run_dir.findings, findings_to_json(findings))
-    config: dict[str, Any] = {
-        "run_id": run_id,
-        "scenario": scenario.run.name,
-        "seed": scenario.run.seed,
-        "status": "interrupted",
-        "anchor_unix_ns": clock.anchor.unix_ns,
-        "anchor": clock.anchor.isoformat(),
-        "started": format_rfc3339(clock.anchor.unix_ns),
-        "updated": format_rfc3339(clock.wall_ns()),
-        "versions": {"lagrace": __version__, "python": platform.python_version(), "qdrant": {}},
-        "nodes": [],
-        "target": None,
-        "existing_collection": None,
-        "new_collections": [],
-        "sim": None,
-        "config": scenario_to_json(scenario),
-        "end": {"reason": "interrupted", "detail": _BEFORE_RACE, "deleted": []},
-    }
+    ending = Ending(EndReason.INTERRUPTED, _BEFORE_RACE)
+    end = _end_json(ending, ())
+    config = config_json(scenario, run_id, clock, status="interrupted", started=None, end=end)
     run_dir.write_json(run_dir.config, config)
     run_dir.write_text(run_dir.summary, format_summary_markdown(findings, config))
-    result = RaceResult(reason="interrupted", detail=_BEFORE_RACE)
-    return RunOutcome(run_dir, findings, result)
+    return RunOutcome(run_dir, findings, RaceResult(ending))
 
 
 def _finish(
@@ -349,9 +351,14 @@ def _finish(
     )
     findings = analyse(history, inp)
     run_dir.write_json(run_dir.findings, findings_to_json(findings))
-    status = {"interrupted": "interrupted", "error": "error"}.get(result.reason, "complete")
-    config = _config_json(run, status)
-    config["end"] = {"reason": result.reason, "detail": result.detail, "deleted": result.deleted}
+    config = config_json(
+        run.scenario,
+        run.run_id,
+        run.clock,
+        status=_STATUS.get(result.reason, "complete"),
+        started=run,
+        end=_end_json(result.ending, result.deleted),
+    )
     run_dir.write_json(run_dir.config, config)
     run_dir.write_text(run_dir.summary, format_summary_markdown(findings, config))
     report_error = None

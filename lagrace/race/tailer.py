@@ -9,13 +9,15 @@ run axis through the clock's wall anchor.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
 
+from lagrace.clock import wait_event
 from lagrace.events import OBS_LOG
-from lagrace.history import Recorder
 from lagrace.logline import parse_log_line
+from lagrace.recorder import Recorder
 
 POLL_S: Final = 0.05
 READ_CHUNK: Final = 1 << 20
@@ -63,12 +65,14 @@ def start_offset(path: Path, from_beginning: bool) -> int:
         return 0
 
 
-def record_lines(tail: LogTail, lines: list[str], recorder: Recorder, raw: IO[str]) -> None:
-    """Keep every raw line and record each Qdrant-format line on the run axis."""
+def record_lines(tail: LogTail, lines: list[str], recorder: Recorder, raw: IO[str] | None) -> None:
+    """Keep every raw line (when ``raw`` is given) and record each Qdrant-format line on the run
+    axis."""
     anchor = recorder.clock.anchor
     for text in lines:
         tail.lineno += 1
-        raw.write(text + "\n")
+        if raw is not None:
+            raw.write(text + "\n")
         parsed = parse_log_line(text)
         if parsed is None:
             continue
@@ -84,19 +88,24 @@ def record_lines(tail: LogTail, lines: list[str], recorder: Recorder, raw: IO[st
                 "lineno": tail.lineno,
             },
         )
-    raw.flush()
+    if raw is not None:
+        raw.flush()
 
 
 async def tail_log(
-    tail: LogTail, recorder: Recorder, raw_out: Path, stop: asyncio.Event, poll_s: float = POLL_S
+    tail: LogTail,
+    recorder: Recorder,
+    raw_out: Path | None,
+    stop: asyncio.Event,
+    poll_s: float = POLL_S,
 ) -> None:
-    """Follow ``tail.path`` until ``stop`` is set, then read what is left once more."""
-    with raw_out.open("a", encoding="utf-8") as raw:
+    """Follow ``tail.path`` every ``poll_s`` of the run clock until ``stop`` is set, then read
+    what is left once more; raw lines are appended to ``raw_out`` (if given)."""
+    opened = (
+        contextlib.nullcontext(None) if raw_out is None else raw_out.open("a", encoding="utf-8")
+    )
+    with opened as raw:
         while not stop.is_set():
             record_lines(tail, tail.read_new_lines(), recorder, raw)
-            try:
-                async with asyncio.timeout(poll_s):
-                    await stop.wait()
-            except TimeoutError:
-                continue
+            await wait_event(recorder.clock, stop, poll_s)
         record_lines(tail, tail.read_new_lines(), recorder, raw)

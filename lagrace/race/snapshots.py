@@ -1,14 +1,14 @@
-"""Pure conversions of watcher answers into the ``data`` of ``observe`` events, and the
-convergence judgement over the latest snapshots (docs/run-directory.md, "Observation kinds")."""
+"""Pure conversions of watcher answers into the ``data`` of ``observe`` events
+(docs/run-directory.md, "Observation kinds"); they are judged by
+:func:`lagrace.analysis.convergence.judge_convergence`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 from lagrace.api.models import ClusterStatus, CollectionCluster
-from lagrace.clock import NS_PER_MS, WallAnchor
+from lagrace.timebase import NS_PER_MS, WallAnchor
 
 STALL_AGE_MS: Final = 1000.0
 
@@ -60,41 +60,3 @@ def collection_data(
     replicas = sorted([r.shard_id, r.peer_id, r.state] for r in info.replicas)
     transfers = sorted([t.shard_id, t.from_peer, t.to_peer] for t in info.transfers)
     return {"collection": name, "visible": True, "replicas": replicas, "transfers": transfers}
-
-
-@dataclass(frozen=True, slots=True)
-class Convergence:
-    """Whether the latest snapshots show a settled cluster, and why not."""
-
-    converged: bool
-    why_not: str | None
-
-
-def judge_convergence(
-    clusters: Mapping[int, Mapping[str, Any]],
-    collections: Mapping[tuple[int, str], Mapping[str, Any]],
-    nodes: int,
-    names: tuple[str, ...],
-) -> Convergence:
-    """Same commit everywhere, nothing pending, and every replica Active in every view."""
-    if len(clusters) < nodes:
-        return Convergence(False, "not every node answered /cluster")
-    commits = {c["commit"] for c in clusters.values()}
-    if len(commits) != 1:
-        return Convergence(False, f"commits differ: {sorted(commits)}")
-    if any(c["pending_operations"] for c in clusters.values()):
-        return Convergence(False, "pending operations")
-    if any(c.get("stalled") for c in clusters.values()):
-        return Convergence(False, "a consensus thread is stalled")
-    for node in range(1, nodes + 1):
-        for name in names:
-            snap = collections.get((node, name))
-            if snap is None or not snap.get("visible"):
-                return Convergence(False, f"node {node} does not show {name}")
-            bad = [r for r in snap["replicas"] if r[2] != "Active"]
-            if bad:
-                shard, peer, state = bad[0]
-                return Convergence(
-                    False, f"node {node}: {name} shard {shard} replica {peer} is {state}"
-                )
-    return Convergence(True, None)

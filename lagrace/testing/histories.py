@@ -4,7 +4,7 @@ Times are given in milliseconds on the run axis (``t_ms``) and must not go backw
 recorder's clock is monotonic); a log line's server time ``at_ms`` may differ from the time it
 was recorded, as in real runs. ``peer_id`` defaults from the builder's ``node_peers``.
 
-Events go through the real :class:`~lagrace.history.Recorder`, and operations are the real
+Events go through the real :class:`~lagrace.recorder.Recorder`, and operations are the real
 client's calls (:mod:`lagrace.api.calls`), recorded by the same
 :func:`~lagrace.api.calls.record_invoke`: an invoke here has the typed ``args`` and the request
 text a run writes::
@@ -25,7 +25,7 @@ from typing import Any
 from lagrace.analysis import logtexts
 from lagrace.api import calls
 from lagrace.api.calls import Call, record_invoke
-from lagrace.clock import NS_PER_MS, ManualClock
+from lagrace.clock import ManualClock
 from lagrace.events import (
     OBS_CLUSTER,
     OBS_COLLECTION_CLUSTER,
@@ -37,7 +37,9 @@ from lagrace.events import (
     Observe,
     Outcome,
 )
-from lagrace.history import History, Recorder
+from lagrace.history import History
+from lagrace.recorder import Recorder
+from lagrace.timebase import NS_PER_MS
 
 
 def ms(t_ms: float) -> int:

@@ -22,7 +22,7 @@ from typing import Any, Final
 from lagrace.api.client import base_url
 from lagrace.api.models import ClusterStatus, Reply
 from lagrace.api.protocol import NodeApi
-from lagrace.clock import NS_PER_MS, Clock
+from lagrace.clock import Clock
 from lagrace.errors import (
     ClusterError,
     ClusterModeError,
@@ -34,6 +34,7 @@ from lagrace.errors import (
 )
 from lagrace.plan import NodeRef
 from lagrace.plan import resolve_node as plan_resolve_node
+from lagrace.timebase import NS_PER_MS
 from lagrace.versions import BuildInfo
 
 _AUTH_STATUSES: Final = (401, 403)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 
 from lagrace.analysis import logtexts
-from lagrace.analysis.builders import HistoryBuilder, ms
-from lagrace.clock import NS_PER_S
-from lagrace.settle import (
+from lagrace.race.settle import (
     EchoWatch,
     EndReason,
     SettleBounds,
     is_user_error_line,
     settle_step,
 )
+from lagrace.testing.histories import HistoryBuilder, ms
+from lagrace.timebase import NS_PER_S
 
 
 def _history() -> HistoryBuilder:
