@@ -22,7 +22,7 @@ from tests.scripts.conftest import RUN_CLUSTER, free_base_port, run_script, scri
 # a short race: 2 s slow-down, a 500 ms internal gRPC timeout (three attempts of 2.5 s), a
 # short settle; 8 strong-ordering writers through the lagging peer (the defaults)
 FAST = [
-    "--set", "run.time_limit_s=45", "--set", "run.settle_s=30", "--set", "run.settle_hold_s=1",
+    "--set", "run.time_limit_s=30", "--set", "run.settle_s=12", "--set", "run.settle_hold_s=1",
     "--set", "run.settle_quiet_s=2", "--set", "existing.preload=32",
     "--set", "lag.duration_s=2", "--set", "lag.offset_s=0.5", "--set", "burst.offset_s=1",
 ]  # fmt: skip
