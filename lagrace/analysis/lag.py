@@ -19,10 +19,12 @@ gap exceeded ``Thresholds.commit_gap``. The lag took hold if the target stalled 
 no target is known).
 
 **Convergence**: the ``converged`` mark, or derived from the last observations before the
-``cleanup`` phase (or the end): every node's last ``cluster`` snapshot shows the same commit and
-zero pending operations, every node that slept has a snapshot after it woke, and for every
+``cleanup`` phase (or the end) by the one judge the live race uses too
+(:func:`lagrace.analysis.convergence.judge_convergence`): every node's last ``cluster`` snapshot
+shows the same commit, zero pending operations and no stalled consensus thread, and for every
 watched collection each node's last view shows all replicas Active (a new collection may instead
-be invisible on every node: a create that never happened).
+be invisible on every node: a create that never happened). Offline only, every node that slept
+must have a snapshot after it woke.
 """
 
 from __future__ import annotations
