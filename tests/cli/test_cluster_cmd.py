@@ -83,6 +83,7 @@ def test_api_key_is_sent(
         (f"http://127.0.0.1:{DEAD}", f"node 1 (http://127.0.0.1:{DEAD}) does not answer"),
         ("http://a:1,http://a:1", "node URL given twice"),
     ],
+    ids=["malformed", "dead-port", "twice"],  # the dead port differs between processes
 )
 def test_bad_urls_give_one_line_and_exit_3(
     capsys: pytest.CaptureFixture[str], nodes: str, needle: str
