@@ -38,9 +38,10 @@ from lagrace.clock import SystemClock
 from lagrace.events import Event, Invoke
 from lagrace.history import read_history
 from lagrace.plan import NodeRef, Plan, make_points
+from lagrace.race.context import RunContext
 from lagrace.race.tailer import LogTail, tail_log
 from lagrace.race.watchers import WatchState, watch_node
-from lagrace.race.workers import RaceContext, hammer
+from lagrace.race.workers import hammer
 from lagrace.recorder import JsonlSink, Recorder, run_flusher
 from lagrace.scenario import Scenario, with_overrides
 
@@ -117,9 +118,9 @@ async def lagrace_load(args: argparse.Namespace) -> dict[str, Any]:
     plan = Plan("bench", COLLECTION, node, (), (), 0)
     rss: list[tuple[float, int]] = []
     async with HttpNodeClient(1, args.url, recorder, peer_id=1) as client:
-        ctx = RaceContext(clock, scenario, plan, (node,), {1: client})
+        ctx = RunContext(scenario, plan, (node,), {1: client}, recorder)
         stop_side = asyncio.Event()
-        state = WatchState(nodes=1)
+        state = WatchState(nodes=1, clock=clock)
         window: dict[str, float] = {}
 
         async def measure() -> None:
