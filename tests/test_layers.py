@@ -8,6 +8,8 @@ module that imports a shell module that imports asyncio fails too.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -116,7 +118,7 @@ def direct_imports(name: str) -> frozenset[str]:
     # importing a.b.c runs a/__init__ and a/b/__init__ too
     for imported in list(out):
         parts = imported.split(".")
-        out.update(".".join(parts[:i]) for i in range(2, len(parts)) if parts[0] == "lagrace")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts)) if parts[0] == "lagrace")
     return frozenset(out)
 
 
@@ -132,7 +134,7 @@ def forbidden_chain(name: str) -> list[str] | None:
         for imported in sorted(direct_imports(current)):
             if imported in FORBIDDEN:
                 return [*chain, imported]
-            if imported.startswith("lagrace") and imported != "lagrace":
+            if imported.startswith("lagrace"):
                 stack.append((imported, [*chain, imported]))
     return None
 
@@ -153,6 +155,21 @@ def test_the_pure_core_imports_neither_asyncio_nor_aiohttp(name: str) -> None:
     assert module_path(name) is not None, f"{name} is listed as pure but does not exist"
     chain = forbidden_chain(name)
     assert chain is None, " -> ".join(chain or ())
+
+
+def test_importing_the_whole_pure_core_loads_neither() -> None:
+    """The same rule at run time: a fresh interpreter imports every pure module at once."""
+    names = pure_modules()
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(sorted(m for m in {sorted(FORBIDDEN)!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_the_rule_catches_an_indirect_import() -> None:
