@@ -283,5 +283,7 @@ def assess_convergence(
     if not verdict.converged:
         return RunConvergence(False, f"never converged: {verdict.why_not}")
     return RunConvergence(
-        True, "converged (derived: same commit, nothing pending, all replicas Active)"
+        True,
+        "converged before cleanup (derived from the last snapshots: same commit, nothing "
+        "pending, all replicas Active)",
     )
